@@ -1,0 +1,81 @@
+//! SQLite errors as Postgres errors: the nearest SQLSTATE and Postgres's
+//! wording, so clients that match on codes behave as they would on Postgres.
+
+use rusqlite::ffi::ErrorCode;
+
+use crate::error::{PgError, sqlstate};
+
+/// Maps a SQLite error to what Postgres would have said.
+pub fn from_sqlite(err: &rusqlite::Error) -> PgError {
+    let message = match err {
+        rusqlite::Error::SqliteFailure(failure, message) => {
+            let message = message.clone().unwrap_or_else(|| failure.to_string());
+            match failure.code {
+                ErrorCode::OperationInterrupted => {
+                    return PgError::new(sqlstate::QUERY_CANCELED, "canceling statement due to user request");
+                }
+                ErrorCode::SystemIoFailure => {
+                    return PgError::new(sqlstate::IO_ERROR, "could not read data from the object store");
+                }
+                ErrorCode::ReadOnly => {
+                    return PgError::read_only("a write");
+                }
+                ErrorCode::OutOfMemory => {
+                    return PgError::new(sqlstate::PROGRAM_LIMIT_EXCEEDED, "out of memory");
+                }
+                _ => message,
+            }
+        }
+        rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
+        other => return PgError::internal(other.to_string()),
+    };
+    from_message(&message)
+}
+
+fn from_message(message: &str) -> PgError {
+    if let Some(table) = message.strip_prefix("no such table: ") {
+        let table = table.strip_prefix("main.").unwrap_or(table);
+        return PgError::new(sqlstate::UNDEFINED_TABLE, format!("relation \"{table}\" does not exist"));
+    }
+    if let Some(column) = message.strip_prefix("no such column: ") {
+        return PgError::new(sqlstate::UNDEFINED_COLUMN, format!("column \"{column}\" does not exist"));
+    }
+    if let Some(function) = message.strip_prefix("no such function: ") {
+        return PgError::new(
+            sqlstate::UNDEFINED_FUNCTION,
+            format!("function {} does not exist", function.to_lowercase()),
+        );
+    }
+    if let Some(column) = message.strip_prefix("ambiguous column name: ") {
+        return PgError::new(sqlstate::AMBIGUOUS_COLUMN, format!("column reference \"{column}\" is ambiguous"));
+    }
+    if message.contains("syntax error") || message.contains("incomplete input") {
+        return PgError::syntax(message.to_owned());
+    }
+    if message.contains("wrong number of arguments") {
+        return PgError::new(sqlstate::UNDEFINED_FUNCTION, message.to_owned());
+    }
+    if message.contains("integer overflow") {
+        return PgError::new(sqlstate::NUMERIC_VALUE_OUT_OF_RANGE, "bigint out of range");
+    }
+    if message.contains("readonly") || message.contains("read-only") {
+        return PgError::read_only("a write");
+    }
+    PgError::internal(message.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_map_to_postgres_wording() {
+        let e = from_message("no such table: orders");
+        assert_eq!((e.code, e.message.as_str()), ("42P01", "relation \"orders\" does not exist"));
+        let e = from_message("no such column: nope");
+        assert_eq!((e.code, e.message.as_str()), ("42703", "column \"nope\" does not exist"));
+        assert_eq!(from_message("no such function: FOO").code, "42883");
+        assert_eq!(from_message("near \"x\": syntax error").code, "42601");
+        assert_eq!(from_message("something else").code, "XX000");
+    }
+}

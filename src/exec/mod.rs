@@ -1,0 +1,221 @@
+//! Running translated reads on SQLite and streaming their rows.
+//!
+//! Every SQLite call happens on a blocking thread (`spawn_blocking`): a page
+//! miss inside SQLite blocks on the object store. Rows flow back to the async
+//! side through a bounded channel in batches, so a large result never sits
+//! in memory whole, and a client that goes away stops the scan.
+
+mod errors;
+
+use std::sync::Arc;
+
+use pgwire::api::Type;
+use rusqlite::types::Value;
+use rusqlite::{Connection, Statement};
+use tokio::sync::{OwnedMutexGuard, mpsc};
+
+use crate::error::{PgError, PgResult};
+use crate::replica::pool::PooledConnection;
+use crate::sql::ReadQuery;
+use crate::sql::types::{
+    Scope, from_declared, parameter_types, projection_names, projection_types, tables_read,
+};
+pub use errors::from_sqlite;
+
+/// Rows sent per channel message, and messages buffered.
+const BATCH_ROWS: usize = 256;
+const BATCHES_IN_FLIGHT: usize = 4;
+
+/// A result column: its name and Postgres type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub name: String,
+    pub ty: Type,
+}
+
+/// What a read needs and returns, known before it runs.
+#[derive(Debug, Clone)]
+pub struct Description {
+    pub params: Vec<Type>,
+    pub columns: Vec<Column>,
+}
+
+/// A running read: its columns, then its rows in batches.
+pub struct RowStream {
+    pub columns: Arc<Vec<Column>>,
+    pub batches: mpsc::Receiver<PgResult<Vec<Vec<Value>>>>,
+}
+
+/// A connection to run on: from the pool, or the session's transaction.
+pub enum Conn {
+    Pooled(PooledConnection),
+    Transaction(OwnedMutexGuard<Option<PooledConnection>>),
+}
+
+impl Conn {
+    fn get(&self) -> PgResult<&Connection> {
+        match self {
+            Conn::Pooled(conn) => Ok(conn),
+            Conn::Transaction(guard) => guard
+                .as_deref()
+                .ok_or_else(|| PgError::internal("transaction connection missing")),
+        }
+    }
+}
+
+/// Runs `f` on a blocking thread.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> PgResult<T> + Send + 'static) -> PgResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|err| PgError::internal(format!("query task failed: {err}")))?
+}
+
+/// Describes a read without running it: parameter and column types.
+pub async fn describe(conn: Conn, read: Arc<ReadQuery>, given: Vec<Option<Type>>) -> PgResult<Description> {
+    blocking(move || {
+        let conn = conn.get()?;
+        let stmt = conn.prepare_cached(&read.sqlite).map_err(|e| from_sqlite(&e))?;
+        describe_prepared(conn, &stmt, &read, &given)
+    })
+    .await
+}
+
+fn describe_prepared(
+    conn: &Connection,
+    stmt: &Statement<'_>,
+    read: &ReadQuery,
+    given: &[Option<Type>],
+) -> PgResult<Description> {
+    let scope = scope_of(conn, read)?;
+    let inferred = projection_types(&read.original, &scope);
+    let names = stmt.column_names();
+    let aligned = inferred.filter(|types| types.len() == names.len());
+    let pg_names = projection_names(&read.original).filter(|n| n.len() == names.len());
+    let columns = stmt
+        .columns()
+        .iter()
+        .enumerate()
+        .map(|(i, column)| {
+            let ty = column
+                .decl_type()
+                .map(from_declared)
+                .or_else(|| aligned.as_ref().and_then(|types| types[i].clone()))
+                .unwrap_or(Type::TEXT);
+            let name = pg_names
+                .as_ref()
+                .and_then(|n| n[i].clone())
+                .unwrap_or_else(|| column.name().to_owned());
+            Column { name, ty }
+        })
+        .collect();
+    let count = read.param_count.max(stmt.parameter_count());
+    let params = parameter_types(&read.original, &scope, count)
+        .into_iter()
+        .enumerate()
+        .map(|(i, inferred)| match given.get(i).cloned().flatten() {
+            Some(ty) if ty != Type::UNKNOWN => ty,
+            _ => inferred,
+        })
+        .collect();
+    Ok(Description { params, columns })
+}
+
+/// Declared column types of the tables the query reads.
+fn scope_of(conn: &Connection, read: &ReadQuery) -> PgResult<Scope> {
+    let mut scope = Scope::default();
+    for (alias, table) in tables_read(&read.original) {
+        let mut info = conn
+            .prepare_cached("SELECT name, type FROM pragma_table_info(?1)")
+            .map_err(|e| from_sqlite(&e))?;
+        let columns = info
+            .query_map([&table], |row| Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?)))
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| from_sqlite(&e))?;
+        scope.add_table(&alias, &columns);
+    }
+    Ok(scope)
+}
+
+/// Starts a read and returns once its columns are known; rows follow.
+pub async fn run(conn: Conn, read: Arc<ReadQuery>, params: Vec<Value>) -> PgResult<RowStream> {
+    let (header_tx, header_rx) = tokio::sync::oneshot::channel();
+    let (rows_tx, batches) = mpsc::channel(BATCHES_IN_FLIGHT);
+    // Not awaited: the task streams rows while the caller sends them.
+    tokio::task::spawn_blocking(move || {
+        let prepared = (|| {
+            let conn = conn.get()?;
+            let mut stmt = conn.prepare_cached(&read.sqlite).map_err(|e| from_sqlite(&e))?;
+            let description = describe_prepared(conn, &stmt, &read, &[])?;
+            bind(&mut stmt, &params)?;
+            Ok((stmt, Arc::new(description.columns)))
+        })();
+        match prepared {
+            Ok((stmt, columns)) => {
+                let width = columns.len();
+                if header_tx.send(Ok(columns)).is_ok() {
+                    stream_rows(stmt, width, &rows_tx);
+                }
+            }
+            Err(err) => {
+                let _ = header_tx.send(Err(err));
+            }
+        }
+    });
+    match header_rx.await {
+        Ok(Ok(columns)) => Ok(RowStream { columns, batches }),
+        Ok(Err(err)) => Err(err),
+        Err(_) => Err(PgError::internal("query ended before describing its result")),
+    }
+}
+
+fn bind(stmt: &mut Statement<'_>, params: &[Value]) -> PgResult<()> {
+    let wanted = stmt.parameter_count();
+    if params.len() < wanted {
+        return Err(PgError::new(
+            crate::error::sqlstate::PROTOCOL_VIOLATION,
+            format!("bind message supplies {} parameters, but prepared statement requires {wanted}", params.len()),
+        ));
+    }
+    for (i, value) in params.iter().take(wanted).enumerate() {
+        stmt.raw_bind_parameter(i + 1, value).map_err(|e| from_sqlite(&e))?;
+    }
+    Ok(())
+}
+
+fn stream_rows(mut stmt: rusqlite::CachedStatement<'_>, width: usize, tx: &mpsc::Sender<PgResult<Vec<Vec<Value>>>>) {
+    let mut rows = stmt.raw_query();
+    let mut batch = Vec::with_capacity(BATCH_ROWS);
+    loop {
+        match rows.next() {
+            Ok(Some(row)) => {
+                let values = (0..width)
+                    .map(|i| row.get::<_, Value>(i).unwrap_or(Value::Null))
+                    .collect();
+                batch.push(values);
+                if batch.len() == BATCH_ROWS
+                    && tx.blocking_send(Ok(std::mem::take(&mut batch))).is_err()
+                {
+                    return; // the client went away
+                }
+            }
+            Ok(None) => break,
+            Err(err) => {
+                let _ = tx.blocking_send(Ok(std::mem::take(&mut batch)));
+                let _ = tx.blocking_send(Err(from_sqlite(&err)));
+                return;
+            }
+        }
+    }
+    if !batch.is_empty() {
+        let _ = tx.blocking_send(Ok(batch));
+    }
+}
+
+/// Runs a statement on a connection for its effect (BEGIN, COMMIT, ...).
+pub async fn execute_batch(conn: Conn, sql: &'static str) -> PgResult<Conn> {
+    blocking(move || {
+        conn.get()?.execute_batch(sql).map_err(|e| from_sqlite(&e))?;
+        Ok(conn)
+    })
+    .await
+}

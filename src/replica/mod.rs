@@ -1,0 +1,110 @@
+//! The partial replica: Graft volumes read lazily from the object store.
+//!
+//! [`Replica`] owns the object-store handle, the page cache shared by all
+//! volumes, and the volumes this process has opened (by Postgres database
+//! name). Opening a volume resolves its name ([`manifest`]), reads its commit
+//! log into a [`snapshot::Snapshot`], registers it with the SQLite VFS and
+//! starts following it. Only this module talks to the object store.
+
+pub mod cache;
+pub mod fetch;
+pub mod manifest;
+pub mod pool;
+pub mod remote;
+pub mod snapshot;
+pub mod vfs;
+pub mod volume;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::Context;
+
+use crate::config::{Config, ReplicaConfig};
+use cache::{DiskCache, MemoryCache};
+use fetch::PageStore;
+use pool::{ConnectionManager, Pool};
+use remote::Remote;
+use volume::Volume;
+
+/// A volume this replica serves, with its connection pool.
+pub struct OpenVolume {
+    pub volume: Arc<Volume>,
+    pub pool: Pool,
+}
+
+pub struct Replica {
+    /// Distinguishes this replica's VFS keys from another's in one process.
+    id: u64,
+    remote: Remote,
+    pages: Arc<PageStore>,
+    config: ReplicaConfig,
+    volumes: tokio::sync::Mutex<HashMap<String, Arc<OpenVolume>>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Manifest(#[from] manifest::ManifestError),
+    #[error(transparent)]
+    Volume(#[from] volume::VolumeError),
+    #[error("cannot open SQLite on the volume: {0}")]
+    Pool(String),
+}
+
+impl Replica {
+    /// Builds a replica from the config. Must run inside the Tokio runtime.
+    pub fn new(config: &Config) -> anyhow::Result<Self> {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let remote = Remote::open(&config.store()).context("cannot open the object store")?;
+        let memory = MemoryCache::new(config.cache.memory_mib << 20);
+        let disk = match config.cache.disk_mib {
+            0 => None,
+            mib => {
+                let dir = config.cache_dir();
+                Some(DiskCache::open(&dir, mib << 20).with_context(|| {
+                    format!("cannot open the cache folder {}", dir.display())
+                })?)
+            }
+        };
+        let pages = PageStore::new(remote.clone(), memory, disk, tokio::runtime::Handle::current());
+        Ok(Self {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            remote,
+            pages: Arc::new(pages),
+            config: config.replica.clone(),
+            volumes: Default::default(),
+        })
+    }
+
+    pub fn remote(&self) -> &Remote {
+        &self.remote
+    }
+
+    /// The volume named `name`, opened on first use; `None` if no such
+    /// volume exists in the bucket.
+    pub async fn open(&self, name: &str) -> Result<Option<Arc<OpenVolume>>, OpenError> {
+        let mut volumes = self.volumes.lock().await;
+        if let Some(open) = volumes.get(name) {
+            return Ok(Some(open.clone()));
+        }
+        if manifest::validate_name(name).is_err() {
+            return Ok(None);
+        }
+        let Some(log) = manifest::resolve(&self.remote, name).await? else {
+            return Ok(None);
+        };
+        let volume = Volume::open(name, log, self.remote.clone(), self.pages.clone()).await?;
+        volume.follow(self.config.poll_interval());
+        let key = format!("graftgres-{}-{}", self.id, name);
+        vfs::register_volume(&key, volume.clone());
+        let pool = Pool::builder(ConnectionManager::new(key))
+            .max_size(self.config.pool_size)
+            .build()
+            .map_err(|err| OpenError::Pool(err.to_string()))?;
+        let open = Arc::new(OpenVolume { volume, pool });
+        volumes.insert(name.to_owned(), open.clone());
+        Ok(Some(open))
+    }
+}

@@ -1,0 +1,204 @@
+//! Snapshots: one consistent version of a volume and where each of its pages
+//! lives in the object store.
+//!
+//! A [`Snapshot`] is immutable and cheap to share. It maps every page of the
+//! volume at one LSN to the segment frame holding its newest version, so a
+//! page lookup is one array index however long the log is (Graft 0.2.1's own
+//! lookup walks every commit). Applying a commit makes a new snapshot; readers
+//! that pinned the old one keep reading it undisturbed.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use graft::core::commit::Commit;
+use graft::core::{LogId, PageIdx, SegmentId};
+
+/// SQLite and Graft pages are always 4 KiB.
+pub const PAGE_SIZE: usize = 4096;
+
+/// One zstd frame of a segment: up to 64 consecutive pages of one commit.
+#[derive(Debug, PartialEq, Eq)]
+pub struct FrameRef {
+    pub sid: SegmentId,
+    /// Byte range of the compressed frame inside the segment object.
+    pub bytes: Range<usize>,
+    /// The pages the frame holds, ascending; page `pages[i]` is the i-th
+    /// 4 KiB block of the decompressed frame.
+    pub pages: Vec<u32>,
+}
+
+impl FrameRef {
+    /// Position of `page` inside the decompressed frame.
+    pub fn position(&self, page: u32) -> Option<usize> {
+        self.pages.binary_search(&page).ok()
+    }
+
+    pub fn decoded_len(&self) -> usize {
+        self.pages.len() * PAGE_SIZE
+    }
+}
+
+/// Where a page of a snapshot comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageSource {
+    /// Never written (or truncated and regrown): all zeros.
+    Empty,
+    /// Held by this frame.
+    Frame(Arc<FrameRef>),
+}
+
+/// A consistent, immutable version of a volume.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    log: LogId,
+    /// LSN of the newest commit included; 0 for an empty volume.
+    lsn: u64,
+    page_count: u32,
+    /// `slots[p - 1]` is 0 for an empty page, else `frames` index + 1.
+    slots: Arc<Vec<u32>>,
+    frames: Arc<Vec<Arc<FrameRef>>>,
+}
+
+impl Snapshot {
+    pub fn empty(log: LogId) -> Self {
+        Self {
+            log,
+            lsn: 0,
+            page_count: 0,
+            slots: Arc::default(),
+            frames: Arc::default(),
+        }
+    }
+
+    pub fn log(&self) -> &LogId {
+        &self.log
+    }
+
+    pub fn lsn(&self) -> u64 {
+        self.lsn
+    }
+
+    pub fn page_count(&self) -> u32 {
+        self.page_count
+    }
+
+    /// Size of the database file this snapshot represents.
+    pub fn file_size(&self) -> u64 {
+        u64::from(self.page_count) * PAGE_SIZE as u64
+    }
+
+    /// Where page `page` (1-based) lives; `None` past the end of the volume.
+    pub fn locate(&self, page: u32) -> Option<PageSource> {
+        if page == 0 || page > self.page_count {
+            return None;
+        }
+        let slot = self.slots.get(page as usize - 1).copied().unwrap_or(0);
+        Some(match slot {
+            0 => PageSource::Empty,
+            n => PageSource::Frame(self.frames[n as usize - 1].clone()),
+        })
+    }
+
+    /// Number of distinct frames the snapshot's pages live in.
+    pub fn frame_count(&self) -> usize {
+        self.frames.len()
+    }
+
+    /// The snapshot after `commit`, which must be the next commit of the log.
+    pub fn apply(&self, commit: &Commit) -> Result<Snapshot, String> {
+        let lsn: u64 = commit.lsn().into();
+        if lsn != self.lsn + 1 {
+            return Err(format!(
+                "commit {lsn} does not follow snapshot {} of log {}",
+                self.lsn, self.log
+            ));
+        }
+        let page_count = commit.page_count().to_u32();
+        let mut slots = Vec::clone(&self.slots);
+        slots.resize(page_count as usize, 0);
+        let mut frames = Vec::clone(&self.frames);
+        if let Some(index) = commit.segment_idx() {
+            for range in index.iter_frames(|_| true) {
+                let pages: Vec<u32> = range.pageset.iter().map(PageIdx::to_u32).collect();
+                frames.push(Arc::new(FrameRef {
+                    sid: range.sid.clone(),
+                    bytes: range.bytes.clone(),
+                    pages: pages.clone(),
+                }));
+                let frame_no = u32::try_from(frames.len()).map_err(|_| "too many frames")?;
+                for page in pages {
+                    if let Some(slot) = slots.get_mut(page as usize - 1) {
+                        *slot = frame_no;
+                    }
+                }
+            }
+        }
+        Ok(Snapshot {
+            log: self.log.clone(),
+            lsn,
+            page_count,
+            slots: Arc::new(slots),
+            frames: Arc::new(frames),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use graft::core::commit::{SegmentFrameIdx, SegmentIdx};
+    use graft::core::lsn::LSN;
+    use graft::core::pageset::PageSet;
+    use graft::core::{PageCount, SegmentId};
+
+    /// Frame index entries from (compressed size, last page) pairs.
+    fn frames(spec: &[(usize, u32)]) -> Vec<SegmentFrameIdx> {
+        spec.iter()
+            .map(|&(size, last)| SegmentFrameIdx::new(size, PageIdx::try_new(last).unwrap()))
+            .collect()
+    }
+
+    fn commit(log: &LogId, lsn: u64, page_count: u32, pages: &[u32], spec: &[(usize, u32)]) -> Commit {
+        let mut set = PageSet::default();
+        for &p in pages {
+            set.insert(PageIdx::try_new(p).unwrap());
+        }
+        let frames: Vec<SegmentFrameIdx> = frames(spec);
+        let idx = SegmentIdx::new(SegmentId::random(), set).with_frames(frames.into_iter().collect());
+        Commit::new(log.clone(), LSN::new(lsn), PageCount::new(page_count)).with_segment_idx(Some(idx))
+    }
+
+    #[test]
+    fn newest_commit_wins_and_truncation_hides_pages() {
+        let log = LogId::random();
+        let s0 = Snapshot::empty(log.clone());
+        let s1 = s0.apply(&commit(&log, 1, 3, &[1, 2, 3], &[(100, 2), (50, 3)])).unwrap();
+        let Some(PageSource::Frame(f)) = s1.locate(3) else { panic!() };
+        assert_eq!(f.bytes, 100..150);
+        assert_eq!(f.pages, vec![3]);
+        let Some(PageSource::Frame(f)) = s1.locate(2) else { panic!() };
+        assert_eq!((f.bytes.clone(), f.position(2)), (0..100, Some(1)));
+
+        // Commit 2 rewrites page 2 and grows to 5 pages, leaving 4 empty.
+        let s2 = s1.apply(&commit(&log, 2, 5, &[2, 5], &[(70, 5)])).unwrap();
+        let Some(PageSource::Frame(f)) = s2.locate(2) else { panic!() };
+        assert_eq!(f.pages, vec![2, 5]);
+        assert_eq!(s2.locate(4), Some(PageSource::Empty));
+        assert_eq!(s2.locate(6), None);
+        // The old snapshot is untouched.
+        let Some(PageSource::Frame(f)) = s1.locate(2) else { panic!() };
+        assert_eq!(f.bytes, 0..100);
+
+        // Commit 3 truncates to 1 page.
+        let s3 = s2.apply(&Commit::new(log.clone(), LSN::new(3), PageCount::new(1))).unwrap();
+        assert_eq!(s3.page_count(), 1);
+        assert_eq!(s3.locate(2), None);
+    }
+
+    #[test]
+    fn out_of_order_commits_are_rejected() {
+        let log = LogId::random();
+        let s0 = Snapshot::empty(log.clone());
+        assert!(s0.apply(&commit(&log, 2, 1, &[1], &[(10, 1)])).is_err());
+    }
+}

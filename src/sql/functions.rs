@@ -1,0 +1,71 @@
+//! Postgres functions SQLite lacks, registered on every connection.
+//!
+//! Registered as deterministic SQLite functions (not spliced into SQL text),
+//! so translated queries can call them by their Postgres names.
+
+use pgwire::api::Type;
+use rusqlite::Connection;
+use rusqlite::functions::FunctionFlags;
+
+/// Registers every function on `conn`.
+pub fn register(conn: &Connection) -> rusqlite::Result<()> {
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    conn.create_scalar_function("format_type", 2, flags, |ctx| {
+        let oid: Option<i64> = ctx.get::<Option<String>>(0)?.and_then(|s| s.trim().parse().ok());
+        let typmod: Option<i64> = ctx.get::<Option<i64>>(1).unwrap_or(None);
+        Ok(oid.map(|oid| format_type(oid, typmod.unwrap_or(-1))))
+    })?;
+    conn.create_scalar_function("version", 0, flags, |_| {
+        Ok(format!(
+            "PostgreSQL 15.0 (graftgres {}, SQLite {}) on a Graft volume",
+            env!("CARGO_PKG_VERSION"),
+            rusqlite::version()
+        ))
+    })?;
+    Ok(())
+}
+
+/// Postgres's `format_type(oid, typmod)` for the types graftgres emits.
+pub fn format_type(oid: i64, typmod: i64) -> String {
+    let name = u32::try_from(oid)
+        .ok()
+        .and_then(Type::from_oid)
+        .map(|ty| match ty {
+            Type::BOOL => "boolean".to_owned(),
+            Type::INT2 => "smallint".to_owned(),
+            Type::INT4 => "integer".to_owned(),
+            Type::INT8 => "bigint".to_owned(),
+            Type::FLOAT4 => "real".to_owned(),
+            Type::FLOAT8 => "double precision".to_owned(),
+            Type::VARCHAR => "character varying".to_owned(),
+            Type::BPCHAR => "character".to_owned(),
+            Type::TIME => "time without time zone".to_owned(),
+            Type::TIMESTAMP => "timestamp without time zone".to_owned(),
+            Type::TIMESTAMPTZ => "timestamp with time zone".to_owned(),
+            other => other.name().to_owned(),
+        });
+    match name {
+        Some(name) if typmod >= 4 && matches!(oid, 1043 | 1042) => format!("{name}({})", typmod - 4),
+        Some(name) => name,
+        None => "???".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_names_match_postgres() {
+        assert_eq!(format_type(20, -1), "bigint");
+        assert_eq!(format_type(701, -1), "double precision");
+        assert_eq!(format_type(1114, -1), "timestamp without time zone");
+        assert_eq!(format_type(1043, 14), "character varying(10)");
+        assert_eq!(format_type(1700, -1), "numeric");
+        assert_eq!(format_type(123_456, -1), "???");
+        let conn = Connection::open_in_memory().unwrap();
+        register(&conn).unwrap();
+        let name: String = conn.query_row("SELECT format_type('25', -1)", [], |r| r.get(0)).unwrap();
+        assert_eq!(name, "text");
+    }
+}

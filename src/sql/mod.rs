@@ -1,0 +1,63 @@
+//! Postgres SQL in, SQLite SQL out.
+//!
+//! A query string is parsed once with sqlparser's Postgres dialect into
+//! statements; each becomes a [`Command`]: a read to run on SQLite (after the
+//! rewrite rules of [`translate`]), a session command the wire layer answers
+//! itself, or an error a hot standby would give. Nothing here runs SQL or
+//! touches the network; every function is testable on strings alone.
+
+pub mod classify;
+pub mod functions;
+pub mod translate;
+pub mod types;
+
+use std::sync::Arc;
+
+use sqlparser::ast::{Query, Statement};
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+
+use crate::error::{PgError, PgResult};
+pub use classify::Command;
+
+/// A read statement ready for SQLite.
+#[derive(Debug)]
+pub struct ReadQuery {
+    /// The statement as the client wrote it (parsed), for type inference.
+    pub original: Box<Query>,
+    /// The translated SQLite text.
+    pub sqlite: String,
+    /// Number of `$n` parameters (the highest n).
+    pub param_count: usize,
+}
+
+/// Parses a message that may hold several statements.
+pub fn parse(sql: &str) -> PgResult<Vec<Statement>> {
+    Parser::parse_sql(&PostgreSqlDialect {}, sql).map_err(|err| {
+        let message = err.to_string();
+        let message = message
+            .strip_prefix("sql parser error: ")
+            .unwrap_or(&message);
+        PgError::syntax(format!("syntax error: {message}"))
+    })
+}
+
+/// Parses and plans every statement of a message.
+pub fn plan(sql: &str) -> PgResult<Vec<Command>> {
+    parse(sql)?.into_iter().map(classify::classify).collect()
+}
+
+/// Plans a message that must hold exactly one statement (extended protocol).
+pub fn plan_one(sql: &str) -> PgResult<Option<Command>> {
+    let mut commands = plan(sql)?;
+    match commands.len() {
+        0 => Ok(None),
+        1 => Ok(commands.pop()),
+        _ => Err(PgError::syntax(
+            "cannot insert multiple commands into a prepared statement",
+        )),
+    }
+}
+
+/// Shared form of a planned read, cheap to clone into blocking tasks.
+pub type SharedRead = Arc<ReadQuery>;

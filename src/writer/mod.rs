@@ -1,0 +1,10 @@
+//! Writing volumes: the `import` and `sync` commands.
+//!
+//! This is the only code that writes to a volume, and it runs only in the
+//! importer's process, never in `serve`. It uses Graft's own runtime
+//! (volume writer, commit, push), so the volumes it makes are ordinary Graft
+//! volumes that any Graft reader can open.
+
+mod import;
+
+pub use import::{ImportReport, import, sync};
