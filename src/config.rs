@@ -63,7 +63,11 @@ pub struct CacheConfig {
 
 impl Default for CacheConfig {
     fn default() -> Self {
-        Self { dir: None, memory_mib: 256, disk_mib: 1024 }
+        Self {
+            dir: None,
+            memory_mib: 256,
+            disk_mib: 1024,
+        }
     }
 }
 
@@ -79,7 +83,10 @@ pub struct ReplicaConfig {
 
 impl Default for ReplicaConfig {
     fn default() -> Self {
-        Self { poll_interval_ms: 500, pool_size: 8 }
+        Self {
+            poll_interval_ms: 500,
+            pool_size: 8,
+        }
     }
 }
 

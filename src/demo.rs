@@ -13,7 +13,9 @@ pub const CUSTOMERS: i64 = 10_000;
 pub const PRODUCTS: i64 = 1_000;
 pub const ORDERS: i64 = 120_000;
 
-const CITIES: [&str; 8] = ["Lisbon", "Oslo", "Austin", "Osaka", "Lagos", "Lima", "Pune", "Perth"];
+const CITIES: [&str; 8] = [
+    "Lisbon", "Oslo", "Austin", "Osaka", "Lagos", "Lima", "Pune", "Perth",
+];
 const CATEGORIES: [&str; 6] = ["books", "games", "garden", "kitchen", "music", "tools"];
 const STATUSES: [&str; 4] = ["pending", "paid", "shipped", "delivered"];
 
@@ -118,7 +120,10 @@ pub fn build(path: &Path) -> anyhow::Result<()> {
                     (product, 1 + rng.below(5), prices[product as usize - 1])
                 })
                 .collect();
-            let total_cents: i64 = items.iter().map(|(_, quantity, cents)| quantity * cents).sum();
+            let total_cents: i64 = items
+                .iter()
+                .map(|(_, quantity, cents)| quantity * cents)
+                .sum();
             let seconds = rng.below(1500 * 86_400);
             order.execute(params![
                 id,
@@ -140,7 +145,9 @@ pub fn build(path: &Path) -> anyhow::Result<()> {
 /// Days after 2021-01-01 as an ISO date.
 fn date(days: i64) -> String {
     let base = chrono::NaiveDate::from_ymd_opt(2021, 1, 1).expect("valid date");
-    (base + chrono::Duration::days(days)).format("%Y-%m-%d").to_string()
+    (base + chrono::Duration::days(days))
+        .format("%Y-%m-%d")
+        .to_string()
 }
 
 /// Seconds after 2021-01-01 as an ISO timestamp.
@@ -148,7 +155,9 @@ fn timestamp(seconds: i64) -> String {
     let base = chrono::NaiveDate::from_ymd_opt(2021, 1, 1)
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .expect("valid timestamp");
-    (base + chrono::Duration::seconds(seconds)).format("%Y-%m-%d %H:%M:%S").to_string()
+    (base + chrono::Duration::seconds(seconds))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
 }
 
 #[cfg(test)]

@@ -44,7 +44,10 @@ pub struct PgError {
 
 impl PgError {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn syntax(message: impl Into<String>) -> Self {
@@ -52,7 +55,10 @@ impl PgError {
     }
 
     pub fn unsupported(what: impl fmt::Display) -> Self {
-        Self::new(sqlstate::FEATURE_NOT_SUPPORTED, format!("graftgres does not support {what}"))
+        Self::new(
+            sqlstate::FEATURE_NOT_SUPPORTED,
+            format!("graftgres does not support {what}"),
+        )
     }
 
     /// What a hot standby answers to a write.

@@ -93,7 +93,11 @@ fn load(common: &Common) -> anyhow::Result<Config> {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { common, listen, no_demo } => {
+        Command::Serve {
+            common,
+            listen,
+            no_demo,
+        } => {
             let config = load(&common)?.with_overrides(listen, None);
             export_s3_environment(&config.store());
             if !no_demo && common.config.is_none() {
@@ -101,27 +105,49 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             serve(config)
         }
-        Command::Import { file, volume, common } => {
+        Command::Import {
+            file,
+            volume,
+            common,
+        } => {
             let config = load(&common)?;
             export_s3_environment(&config.store());
             let report = writer::import(&config, &file, &volume, true)?;
             if report.committed {
-                println!("imported {} pages ({} changed) into volume {volume}", report.pages, report.changed);
+                println!(
+                    "imported {} pages ({} changed) into volume {volume}",
+                    report.pages, report.changed
+                );
             } else {
-                println!("volume {volume} is already up to date ({} pages)", report.pages);
+                println!(
+                    "volume {volume} is already up to date ({} pages)",
+                    report.pages
+                );
             }
             Ok(())
         }
-        Command::Sync { file, volume, common, interval_ms } => {
+        Command::Sync {
+            file,
+            volume,
+            common,
+            interval_ms,
+        } => {
             let config = load(&common)?;
             export_s3_environment(&config.store());
-            writer::sync(&config, &file, &volume, Duration::from_millis(interval_ms.max(1)))
+            writer::sync(
+                &config,
+                &file,
+                &volume,
+                Duration::from_millis(interval_ms.max(1)),
+            )
         }
     }
 }
 
 fn serve(config: Config) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         let replica = Arc::new(Replica::new(&config)?);
         let listener = wire::bind(config.listen()).await?;
@@ -136,8 +162,13 @@ fn serve(config: Config) -> anyhow::Result<()> {
 /// Builds and imports the demo volume unless the store has it already.
 fn ensure_demo(config: &Config) -> anyhow::Result<()> {
     let remote = Remote::open(&config.store())?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    if runtime.block_on(manifest::resolve(&remote, "demo"))?.is_some() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    if runtime
+        .block_on(manifest::resolve(&remote, "demo"))?
+        .is_some()
+    {
         return Ok(());
     }
     let data_dir = config.data_dir();

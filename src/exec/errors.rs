@@ -12,10 +12,16 @@ pub fn from_sqlite(err: &rusqlite::Error) -> PgError {
             let message = message.clone().unwrap_or_else(|| failure.to_string());
             match failure.code {
                 ErrorCode::OperationInterrupted => {
-                    return PgError::new(sqlstate::QUERY_CANCELED, "canceling statement due to user request");
+                    return PgError::new(
+                        sqlstate::QUERY_CANCELED,
+                        "canceling statement due to user request",
+                    );
                 }
                 ErrorCode::SystemIoFailure => {
-                    return PgError::new(sqlstate::IO_ERROR, "could not read data from the object store");
+                    return PgError::new(
+                        sqlstate::IO_ERROR,
+                        "could not read data from the object store",
+                    );
                 }
                 ErrorCode::ReadOnly => {
                     return PgError::read_only("a write");
@@ -35,10 +41,16 @@ pub fn from_sqlite(err: &rusqlite::Error) -> PgError {
 fn from_message(message: &str) -> PgError {
     if let Some(table) = message.strip_prefix("no such table: ") {
         let table = table.strip_prefix("main.").unwrap_or(table);
-        return PgError::new(sqlstate::UNDEFINED_TABLE, format!("relation \"{table}\" does not exist"));
+        return PgError::new(
+            sqlstate::UNDEFINED_TABLE,
+            format!("relation \"{table}\" does not exist"),
+        );
     }
     if let Some(column) = message.strip_prefix("no such column: ") {
-        return PgError::new(sqlstate::UNDEFINED_COLUMN, format!("column \"{column}\" does not exist"));
+        return PgError::new(
+            sqlstate::UNDEFINED_COLUMN,
+            format!("column \"{column}\" does not exist"),
+        );
     }
     if let Some(function) = message.strip_prefix("no such function: ") {
         return PgError::new(
@@ -47,7 +59,10 @@ fn from_message(message: &str) -> PgError {
         );
     }
     if let Some(column) = message.strip_prefix("ambiguous column name: ") {
-        return PgError::new(sqlstate::AMBIGUOUS_COLUMN, format!("column reference \"{column}\" is ambiguous"));
+        return PgError::new(
+            sqlstate::AMBIGUOUS_COLUMN,
+            format!("column reference \"{column}\" is ambiguous"),
+        );
     }
     if message.contains("syntax error") || message.contains("incomplete input") {
         return PgError::syntax(message.to_owned());
@@ -71,9 +86,15 @@ mod tests {
     #[test]
     fn messages_map_to_postgres_wording() {
         let e = from_message("no such table: orders");
-        assert_eq!((e.code, e.message.as_str()), ("42P01", "relation \"orders\" does not exist"));
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            ("42P01", "relation \"orders\" does not exist")
+        );
         let e = from_message("no such column: nope");
-        assert_eq!((e.code, e.message.as_str()), ("42703", "column \"nope\" does not exist"));
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            ("42703", "column \"nope\" does not exist")
+        );
         assert_eq!(from_message("no such function: FOO").code, "42883");
         assert_eq!(from_message("near \"x\": syntax error").code, "42601");
         assert_eq!(from_message("something else").code, "XX000");

@@ -64,17 +64,25 @@ impl Conn {
 }
 
 /// Runs `f` on a blocking thread.
-pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> PgResult<T> + Send + 'static) -> PgResult<T> {
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> PgResult<T> + Send + 'static,
+) -> PgResult<T> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|err| PgError::internal(format!("query task failed: {err}")))?
 }
 
 /// Describes a read without running it: parameter and column types.
-pub async fn describe(conn: Conn, read: Arc<ReadQuery>, given: Vec<Option<Type>>) -> PgResult<Description> {
+pub async fn describe(
+    conn: Conn,
+    read: Arc<ReadQuery>,
+    given: Vec<Option<Type>>,
+) -> PgResult<Description> {
     blocking(move || {
         let conn = conn.get()?;
-        let stmt = conn.prepare_cached(&read.sqlite).map_err(|e| from_sqlite(&e))?;
+        let stmt = conn
+            .prepare_cached(&read.sqlite)
+            .map_err(|e| from_sqlite(&e))?;
         describe_prepared(conn, &stmt, &read, &given)
     })
     .await
@@ -128,7 +136,9 @@ fn scope_of(conn: &Connection, read: &ReadQuery) -> PgResult<Scope> {
             .prepare_cached("SELECT name, type FROM pragma_table_info(?1)")
             .map_err(|e| from_sqlite(&e))?;
         let columns = info
-            .query_map([&table], |row| Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?)))
+            .query_map([&table], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?))
+            })
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(|e| from_sqlite(&e))?;
         scope.add_table(&alias, &columns);
@@ -144,7 +154,9 @@ pub async fn run(conn: Conn, read: Arc<ReadQuery>, params: Vec<Value>) -> PgResu
     tokio::task::spawn_blocking(move || {
         let prepared = (|| {
             let conn = conn.get()?;
-            let mut stmt = conn.prepare_cached(&read.sqlite).map_err(|e| from_sqlite(&e))?;
+            let mut stmt = conn
+                .prepare_cached(&read.sqlite)
+                .map_err(|e| from_sqlite(&e))?;
             let description = describe_prepared(conn, &stmt, &read, &[])?;
             bind(&mut stmt, &params)?;
             Ok((stmt, Arc::new(description.columns)))
@@ -164,7 +176,9 @@ pub async fn run(conn: Conn, read: Arc<ReadQuery>, params: Vec<Value>) -> PgResu
     match header_rx.await {
         Ok(Ok(columns)) => Ok(RowStream { columns, batches }),
         Ok(Err(err)) => Err(err),
-        Err(_) => Err(PgError::internal("query ended before describing its result")),
+        Err(_) => Err(PgError::internal(
+            "query ended before describing its result",
+        )),
     }
 }
 
@@ -173,16 +187,24 @@ fn bind(stmt: &mut Statement<'_>, params: &[Value]) -> PgResult<()> {
     if params.len() < wanted {
         return Err(PgError::new(
             crate::error::sqlstate::PROTOCOL_VIOLATION,
-            format!("bind message supplies {} parameters, but prepared statement requires {wanted}", params.len()),
+            format!(
+                "bind message supplies {} parameters, but prepared statement requires {wanted}",
+                params.len()
+            ),
         ));
     }
     for (i, value) in params.iter().take(wanted).enumerate() {
-        stmt.raw_bind_parameter(i + 1, value).map_err(|e| from_sqlite(&e))?;
+        stmt.raw_bind_parameter(i + 1, value)
+            .map_err(|e| from_sqlite(&e))?;
     }
     Ok(())
 }
 
-fn stream_rows(mut stmt: rusqlite::CachedStatement<'_>, width: usize, tx: &mpsc::Sender<PgResult<Vec<Vec<Value>>>>) {
+fn stream_rows(
+    mut stmt: rusqlite::CachedStatement<'_>,
+    width: usize,
+    tx: &mpsc::Sender<PgResult<Vec<Vec<Value>>>>,
+) {
     let mut rows = stmt.raw_query();
     let mut batch = Vec::with_capacity(BATCH_ROWS);
     loop {
@@ -214,7 +236,9 @@ fn stream_rows(mut stmt: rusqlite::CachedStatement<'_>, width: usize, tx: &mpsc:
 /// Runs a statement on a connection for its effect (BEGIN, COMMIT, ...).
 pub async fn execute_batch(conn: Conn, sql: &'static str) -> PgResult<Conn> {
     blocking(move || {
-        conn.get()?.execute_batch(sql).map_err(|e| from_sqlite(&e))?;
+        conn.get()?
+            .execute_batch(sql)
+            .map_err(|e| from_sqlite(&e))?;
         Ok(conn)
     })
     .await

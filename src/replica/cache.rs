@@ -55,7 +55,9 @@ impl MemoryCache {
     pub fn new(max_bytes: u64) -> Self {
         // ~64 pages of 4 KiB per frame.
         let estimated = (max_bytes / (64 * 4096)).max(16) as usize;
-        Self { frames: Cache::with_weighter(estimated, max_bytes, ByteWeighter) }
+        Self {
+            frames: Cache::with_weighter(estimated, max_bytes, ByteWeighter),
+        }
     }
 
     /// Returns the cached frame, or loads it once however many threads ask.
@@ -92,7 +94,11 @@ impl DiskCache {
                 used += entry.metadata()?.len();
             }
         }
-        Ok(Self { dir, max_bytes, used: AtomicU64::new(used) })
+        Ok(Self {
+            dir,
+            max_bytes,
+            used: AtomicU64::new(used),
+        })
     }
 
     pub fn get(&self, key: &FrameKey) -> Option<Bytes> {
@@ -118,7 +124,9 @@ impl DiskCache {
 
     /// Removes the oldest files until the tier is at 90% of its limit.
     fn evict(&self) {
-        let Ok(entries) = fs::read_dir(&self.dir) else { return };
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
         let mut files: Vec<_> = entries
             .filter_map(|e| {
                 let e = e.ok()?;
@@ -156,7 +164,11 @@ mod tests {
         let cache = DiskCache::open(dir.path(), 10_000).unwrap();
         let sid = SegmentId::random();
         for i in 0..30 {
-            let key = FrameKey { sid: sid.clone(), start: i * 1000, end: (i + 1) * 1000 };
+            let key = FrameKey {
+                sid: sid.clone(),
+                start: i * 1000,
+                end: (i + 1) * 1000,
+            };
             cache.put(&key, &[i as u8; 1000]);
             assert_eq!(cache.get(&key).unwrap()[0], i as u8);
         }
@@ -169,7 +181,11 @@ mod tests {
     #[test]
     fn memory_tier_loads_once() {
         let cache = MemoryCache::new(1 << 20);
-        let key = FrameKey { sid: SegmentId::random(), start: 0, end: 10 };
+        let key = FrameKey {
+            sid: SegmentId::random(),
+            start: 0,
+            end: 10,
+        };
         let mut loads = 0;
         for _ in 0..3 {
             let frame = cache

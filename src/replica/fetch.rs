@@ -38,12 +38,22 @@ impl PageStore {
         disk: Option<DiskCache>,
         runtime: tokio::runtime::Handle,
     ) -> Self {
-        Self { remote, memory, disk, runtime }
+        Self {
+            remote,
+            memory,
+            disk,
+            runtime,
+        }
     }
 
     /// Copies page `page` (1-based) of `snapshot` into `out`, which is
     /// `PAGE_SIZE` bytes long. Blocks on a miss.
-    pub fn read_page(&self, snapshot: &Snapshot, page: u32, out: &mut [u8]) -> Result<(), FetchError> {
+    pub fn read_page(
+        &self,
+        snapshot: &Snapshot,
+        page: u32,
+        out: &mut [u8],
+    ) -> Result<(), FetchError> {
         debug_assert_eq!(out.len(), PAGE_SIZE);
         let source = snapshot.locate(page).ok_or(FetchError::PastEnd {
             page,
@@ -57,7 +67,9 @@ impl PageStore {
             PageSource::Frame(frame) => frame,
         };
         let decoded = self.frame(&frame)?;
-        let pos = frame.position(page).expect("snapshot maps the page to a frame holding it");
+        let pos = frame
+            .position(page)
+            .expect("snapshot maps the page to a frame holding it");
         out.copy_from_slice(&decoded[pos * PAGE_SIZE..(pos + 1) * PAGE_SIZE]);
         Ok(())
     }

@@ -31,7 +31,11 @@ pub fn validate_name(name: &str) -> Result<(), ManifestError> {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if ok { Ok(()) } else { Err(ManifestError::InvalidName(name.to_owned())) }
+    if ok {
+        Ok(())
+    } else {
+        Err(ManifestError::InvalidName(name.to_owned()))
+    }
 }
 
 fn manifest_path(name: &str) -> Path {
@@ -64,12 +68,12 @@ pub async fn resolve_or_create(remote: &Remote, name: &str) -> Result<LogId, Man
         return Ok(log);
     }
     // Another importer created it first: use theirs.
-    resolve(remote, name)
-        .await?
-        .ok_or_else(|| ManifestError::Remote(RemoteError::Corrupt {
+    resolve(remote, name).await?.ok_or_else(|| {
+        ManifestError::Remote(RemoteError::Corrupt {
             path: manifest_path(name).to_string(),
             reason: "vanished after a conflicting create".into(),
-        }))
+        })
+    })
 }
 
 #[cfg(test)]

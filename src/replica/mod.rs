@@ -59,16 +59,22 @@ impl Replica {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let remote = Remote::open(&config.store()).context("cannot open the object store")?;
         let memory = MemoryCache::new(config.cache.memory_mib << 20);
-        let disk = match config.cache.disk_mib {
-            0 => None,
-            mib => {
-                let dir = config.cache_dir();
-                Some(DiskCache::open(&dir, mib << 20).with_context(|| {
-                    format!("cannot open the cache folder {}", dir.display())
-                })?)
-            }
-        };
-        let pages = PageStore::new(remote.clone(), memory, disk, tokio::runtime::Handle::current());
+        let disk =
+            match config.cache.disk_mib {
+                0 => None,
+                mib => {
+                    let dir = config.cache_dir();
+                    Some(DiskCache::open(&dir, mib << 20).with_context(|| {
+                        format!("cannot open the cache folder {}", dir.display())
+                    })?)
+                }
+            };
+        let pages = PageStore::new(
+            remote.clone(),
+            memory,
+            disk,
+            tokio::runtime::Handle::current(),
+        );
         Ok(Self {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             remote,

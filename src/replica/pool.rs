@@ -43,7 +43,9 @@ impl managed::Manager for ConnectionManager {
         let key = self.key.clone();
         tokio::task::spawn_blocking(move || open_connection(&key))
             .await
-            .map_err(|err| rusqlite::Error::UserFunctionError(format!("connection task failed: {err}").into()))?
+            .map_err(|err| {
+                rusqlite::Error::UserFunctionError(format!("connection task failed: {err}").into())
+            })?
     }
 
     async fn recycle(&self, conn: &mut Connection, _: &Metrics) -> RecycleResult<rusqlite::Error> {
@@ -52,7 +54,9 @@ impl managed::Manager for ConnectionManager {
         if conn.is_autocommit() {
             Ok(())
         } else {
-            Err(RecycleError::message("connection returned inside a transaction"))
+            Err(RecycleError::message(
+                "connection returned inside a transaction",
+            ))
         }
     }
 }

@@ -66,7 +66,12 @@ impl Remote {
                 std::fs::create_dir_all(path)?;
                 Arc::new(LocalFileSystem::new_with_prefix(path)?)
             }
-            StoreConfig::S3 { bucket, prefix, endpoint, region } => {
+            StoreConfig::S3 {
+                bucket,
+                prefix,
+                endpoint,
+                region,
+            } => {
                 let mut builder = AmazonS3Builder::from_env()
                     .with_bucket_name(bucket)
                     .with_conditional_put(S3ConditionalPut::ETagMatch);
@@ -120,8 +125,15 @@ impl Remote {
 
     /// Creates an object unless it exists; returns false if it did.
     pub async fn put_if_absent(&self, path: &Path, bytes: Bytes) -> Result<bool> {
-        let opts = PutOptions { mode: PutMode::Create, ..Default::default() };
-        match self.store.put_opts(path, PutPayload::from(bytes), opts).await {
+        let opts = PutOptions {
+            mode: PutMode::Create,
+            ..Default::default()
+        };
+        match self
+            .store
+            .put_opts(path, PutPayload::from(bytes), opts)
+            .await
+        {
             Ok(_) => Ok(true),
             Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
             Err(err) => Err(err.into()),
@@ -187,7 +199,10 @@ fn commit_path(log: &LogId, lsn: LSN) -> Path {
 /// Graft's writer builds its S3 client from the environment; copy the
 /// endpoint and region of our config there. Call before any thread starts.
 pub fn export_s3_environment(config: &StoreConfig) {
-    if let StoreConfig::S3 { endpoint, region, .. } = config {
+    if let StoreConfig::S3 {
+        endpoint, region, ..
+    } = config
+    {
         // SAFETY: called from `main` before the Tokio runtime or any other
         // thread exists, so nothing reads the environment concurrently.
         unsafe {

@@ -158,39 +158,59 @@ mod tests {
             .collect()
     }
 
-    fn commit(log: &LogId, lsn: u64, page_count: u32, pages: &[u32], spec: &[(usize, u32)]) -> Commit {
+    fn commit(
+        log: &LogId,
+        lsn: u64,
+        page_count: u32,
+        pages: &[u32],
+        spec: &[(usize, u32)],
+    ) -> Commit {
         let mut set = PageSet::default();
         for &p in pages {
             set.insert(PageIdx::try_new(p).unwrap());
         }
         let frames: Vec<SegmentFrameIdx> = frames(spec);
-        let idx = SegmentIdx::new(SegmentId::random(), set).with_frames(frames.into_iter().collect());
-        Commit::new(log.clone(), LSN::new(lsn), PageCount::new(page_count)).with_segment_idx(Some(idx))
+        let idx =
+            SegmentIdx::new(SegmentId::random(), set).with_frames(frames.into_iter().collect());
+        Commit::new(log.clone(), LSN::new(lsn), PageCount::new(page_count))
+            .with_segment_idx(Some(idx))
     }
 
     #[test]
     fn newest_commit_wins_and_truncation_hides_pages() {
         let log = LogId::random();
         let s0 = Snapshot::empty(log.clone());
-        let s1 = s0.apply(&commit(&log, 1, 3, &[1, 2, 3], &[(100, 2), (50, 3)])).unwrap();
-        let Some(PageSource::Frame(f)) = s1.locate(3) else { panic!() };
+        let s1 = s0
+            .apply(&commit(&log, 1, 3, &[1, 2, 3], &[(100, 2), (50, 3)]))
+            .unwrap();
+        let Some(PageSource::Frame(f)) = s1.locate(3) else {
+            panic!()
+        };
         assert_eq!(f.bytes, 100..150);
         assert_eq!(f.pages, vec![3]);
-        let Some(PageSource::Frame(f)) = s1.locate(2) else { panic!() };
+        let Some(PageSource::Frame(f)) = s1.locate(2) else {
+            panic!()
+        };
         assert_eq!((f.bytes.clone(), f.position(2)), (0..100, Some(1)));
 
         // Commit 2 rewrites page 2 and grows to 5 pages, leaving 4 empty.
         let s2 = s1.apply(&commit(&log, 2, 5, &[2, 5], &[(70, 5)])).unwrap();
-        let Some(PageSource::Frame(f)) = s2.locate(2) else { panic!() };
+        let Some(PageSource::Frame(f)) = s2.locate(2) else {
+            panic!()
+        };
         assert_eq!(f.pages, vec![2, 5]);
         assert_eq!(s2.locate(4), Some(PageSource::Empty));
         assert_eq!(s2.locate(6), None);
         // The old snapshot is untouched.
-        let Some(PageSource::Frame(f)) = s1.locate(2) else { panic!() };
+        let Some(PageSource::Frame(f)) = s1.locate(2) else {
+            panic!()
+        };
         assert_eq!(f.bytes, 0..100);
 
         // Commit 3 truncates to 1 page.
-        let s3 = s2.apply(&Commit::new(log.clone(), LSN::new(3), PageCount::new(1))).unwrap();
+        let s3 = s2
+            .apply(&Commit::new(log.clone(), LSN::new(3), PageCount::new(1)))
+            .unwrap();
         assert_eq!(s3.page_count(), 1);
         assert_eq!(s3.locate(2), None);
     }

@@ -57,9 +57,15 @@ fn ensure_registered() {
     static REGISTERED: OnceLock<()> = OnceLock::new();
     REGISTERED.get_or_init(|| {
         let name = CString::new(VFS_NAME).expect("no NUL in name");
-        register_static(name, VolumeVfs, RegisterOpts { make_default: false })
-            .map(|_logger| ())
-            .unwrap_or_else(|code| panic!("cannot register the SQLite VFS: code {code}"));
+        register_static(
+            name,
+            VolumeVfs,
+            RegisterOpts {
+                make_default: false,
+            },
+        )
+        .map(|_logger| ())
+        .unwrap_or_else(|code| panic!("cannot register the SQLite VFS: code {code}"));
     });
 }
 
@@ -140,7 +146,10 @@ impl Vfs for VolumeVfs {
         let volume = path
             .and_then(|path| VOLUMES.read().get(path).cloned())
             .ok_or(vars::SQLITE_CANTOPEN)?;
-        Ok(VolumeFile { volume, pinned: None })
+        Ok(VolumeFile {
+            volume,
+            pinned: None,
+        })
     }
 
     fn delete(&self, _path: &str) -> VfsResult<()> {

@@ -56,7 +56,10 @@ impl Volume {
         for commit in commits.into_iter().flatten() {
             snapshot = snapshot
                 .apply(&commit)
-                .map_err(|reason| VolumeError::Inconsistent { log: log.clone(), reason })?;
+                .map_err(|reason| VolumeError::Inconsistent {
+                    log: log.clone(),
+                    reason,
+                })?;
         }
         tracing::info!(
             volume = name,
@@ -98,7 +101,10 @@ impl Volume {
         {
             let next = snapshot
                 .apply(&commit)
-                .map_err(|reason| VolumeError::Inconsistent { log: log.clone(), reason })?;
+                .map_err(|reason| VolumeError::Inconsistent {
+                    log: log.clone(),
+                    reason,
+                })?;
             snapshot = Arc::new(next);
             applied += 1;
         }

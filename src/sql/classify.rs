@@ -40,10 +40,14 @@ pub fn classify(statement: Statement) -> PgResult<Command> {
                 Reset::ConfigurationParameter(name) => Some(setting_name(&name)),
             },
         }),
-        Statement::ShowVariable { variable } => Ok(Command::Show { name: show_name(&variable) }),
+        Statement::ShowVariable { variable } => Ok(Command::Show {
+            name: show_name(&variable),
+        }),
         Statement::StartTransaction { .. } => Ok(Command::Begin),
         Statement::Commit { .. } => Ok(Command::Commit),
-        Statement::Rollback { savepoint: None, .. } => Ok(Command::Rollback),
+        Statement::Rollback {
+            savepoint: None, ..
+        } => Ok(Command::Rollback),
         other => Err(refusal(&other)),
     }
 }
@@ -53,7 +57,11 @@ fn read(query: Box<Query>) -> PgResult<Command> {
         return Err(PgError::read_only(command));
     }
     let (sqlite, param_count) = translate::to_sqlite(&query)?;
-    Ok(Command::Read(Arc::new(ReadQuery { original: query, sqlite, param_count })))
+    Ok(Command::Read(Arc::new(ReadQuery {
+        original: query,
+        sqlite,
+        param_count,
+    })))
 }
 
 /// A `WITH ... INSERT/UPDATE/DELETE` or a data-modifying CTE.
@@ -77,15 +85,24 @@ fn data_modifying(query: &Query) -> Option<&'static str> {
 /// `SHOW a.b` and `SHOW TRANSACTION ISOLATION LEVEL` both arrive as words.
 fn show_name(words: &[sqlparser::ast::Ident]) -> String {
     let words: Vec<String> = words.iter().map(|w| w.value.to_lowercase()).collect();
-    let multi_word = matches!(words.first().map(String::as_str), Some("transaction" | "time" | "session"));
+    let multi_word = matches!(
+        words.first().map(String::as_str),
+        Some("transaction" | "time" | "session")
+    );
     words.join(if multi_word { " " } else { "." })
 }
 
 fn set_command(set: Set) -> PgResult<Command> {
     match set {
-        Set::SingleAssignment { variable, values, .. } => Ok(Command::Set {
+        Set::SingleAssignment {
+            variable, values, ..
+        } => Ok(Command::Set {
             name: setting_name(&variable),
-            value: values.iter().map(setting_value).collect::<Vec<_>>().join(", "),
+            value: values
+                .iter()
+                .map(setting_value)
+                .collect::<Vec<_>>()
+                .join(", "),
         }),
         Set::SetTimeZone { value, .. } => Ok(Command::Set {
             name: "timezone".into(),
@@ -156,7 +173,11 @@ fn refusal(statement: &Statement) -> PgError {
         Statement::Analyze(_) => "ANALYZE",
         _ => {
             let text = statement.to_string();
-            let keyword: String = text.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+            let keyword: String = text
+                .split_whitespace()
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(" ");
             return PgError::unsupported(format!("the statement {keyword} on a read replica"));
         }
     };
@@ -184,7 +205,10 @@ mod tests {
             ("ALTER TABLE t ADD COLUMN b int", "ALTER TABLE"),
             ("TRUNCATE t", "TRUNCATE TABLE"),
             ("COPY t FROM STDIN", "COPY FROM"),
-            ("WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x", "DELETE"),
+            (
+                "WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x",
+                "DELETE",
+            ),
         ] {
             let err = error_of(sql);
             assert_eq!(err.code, sqlstate::READ_ONLY_SQL_TRANSACTION, "{sql}");
@@ -198,18 +222,27 @@ mod tests {
 
     #[test]
     fn session_commands() {
-        let cmds = plan("SET application_name = 'psql'; SHOW TimeZone; BEGIN; COMMIT; ROLLBACK; RESET ALL").unwrap();
-        assert!(matches!(&cmds[0], Command::Set { name, value } if name == "application_name" && value == "psql"));
+        let cmds = plan(
+            "SET application_name = 'psql'; SHOW TimeZone; BEGIN; COMMIT; ROLLBACK; RESET ALL",
+        )
+        .unwrap();
+        assert!(
+            matches!(&cmds[0], Command::Set { name, value } if name == "application_name" && value == "psql")
+        );
         assert!(matches!(&cmds[1], Command::Show { name } if name == "timezone"));
         assert!(matches!(cmds[2], Command::Begin));
         assert!(matches!(cmds[3], Command::Commit));
         assert!(matches!(cmds[4], Command::Rollback));
         assert!(matches!(cmds[5], Command::Reset { name: None }));
         let cmds = plan("SHOW TRANSACTION ISOLATION LEVEL; SET extra_float_digits = 3").unwrap();
-        assert!(matches!(&cmds[0], Command::Show { name } if name == "transaction isolation level"));
+        assert!(
+            matches!(&cmds[0], Command::Show { name } if name == "transaction isolation level")
+        );
         assert!(matches!(&cmds[1], Command::Set { value, .. } if value == "3"));
         let cmds = plan("SHOW graftgres.object_store_requests").unwrap();
-        assert!(matches!(&cmds[0], Command::Show { name } if name == "graftgres.object_store_requests"));
+        assert!(
+            matches!(&cmds[0], Command::Show { name } if name == "graftgres.object_store_requests")
+        );
     }
 
     #[test]

@@ -11,7 +11,9 @@ use rusqlite::functions::FunctionFlags;
 pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     conn.create_scalar_function("format_type", 2, flags, |ctx| {
-        let oid: Option<i64> = ctx.get::<Option<String>>(0)?.and_then(|s| s.trim().parse().ok());
+        let oid: Option<i64> = ctx
+            .get::<Option<String>>(0)?
+            .and_then(|s| s.trim().parse().ok());
         let typmod: Option<i64> = ctx.get::<Option<i64>>(1).unwrap_or(None);
         Ok(oid.map(|oid| format_type(oid, typmod.unwrap_or(-1))))
     })?;
@@ -45,7 +47,9 @@ pub fn format_type(oid: i64, typmod: i64) -> String {
             other => other.name().to_owned(),
         });
     match name {
-        Some(name) if typmod >= 4 && matches!(oid, 1043 | 1042) => format!("{name}({})", typmod - 4),
+        Some(name) if typmod >= 4 && matches!(oid, 1043 | 1042) => {
+            format!("{name}({})", typmod - 4)
+        }
         Some(name) => name,
         None => "???".to_owned(),
     }
@@ -65,7 +69,9 @@ mod tests {
         assert_eq!(format_type(123_456, -1), "???");
         let conn = Connection::open_in_memory().unwrap();
         register(&conn).unwrap();
-        let name: String = conn.query_row("SELECT format_type('25', -1)", [], |r| r.get(0)).unwrap();
+        let name: String = conn
+            .query_row("SELECT format_type('25', -1)", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(name, "text");
     }
 }

@@ -24,7 +24,10 @@ const PUBLIC_SCHEMAS: [&str; 2] = ["public", "main"];
 /// Translates a read query; returns the SQLite text and the parameter count.
 pub fn to_sqlite(query: &Query) -> PgResult<(String, usize)> {
     let mut query = query.clone();
-    let mut rules = Rules { param_count: 0, error: None };
+    let mut rules = Rules {
+        param_count: 0,
+        error: None,
+    };
     let _ = query.visit(&mut rules);
     if let Some(err) = rules.error {
         return Err(err);
@@ -75,7 +78,12 @@ fn catalog_function_names(expr: &mut Expr) {
 /// `(VALUES ...) AS s(a, b)` / `(SELECT x, y) AS s(a, b)`: SQLite has no
 /// column aliases on derived tables, so the names move into the subquery.
 fn derived_column_aliases(factor: &mut TableFactor) {
-    let TableFactor::Derived { subquery, alias: Some(alias), .. } = factor else {
+    let TableFactor::Derived {
+        subquery,
+        alias: Some(alias),
+        ..
+    } = factor
+    else {
         return;
     };
     if alias.columns.is_empty() {
@@ -99,8 +107,12 @@ fn derived_column_aliases(factor: &mut TableFactor) {
         }
         SetExpr::Select(select) => {
             for (item, name) in select.projection.iter_mut().zip(names) {
-                if let SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. } = item {
-                    *item = SelectItem::ExprWithAlias { expr: expr.clone(), alias: name };
+                if let SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. } = item
+                {
+                    *item = SelectItem::ExprWithAlias {
+                        expr: expr.clone(),
+                        alias: name,
+                    };
                 }
             }
         }
@@ -139,7 +151,10 @@ fn numbered_placeholder(expr: &mut Expr, count: &mut usize) {
 
 /// `x::int` / `CAST(x AS int4)` -> `CAST(x AS INTEGER)` (SQLite's names).
 fn cast_to_sqlite(expr: &mut Expr) {
-    if let Expr::Cast { kind, data_type, .. } = expr {
+    if let Expr::Cast {
+        kind, data_type, ..
+    } = expr
+    {
         *kind = CastKind::Cast;
         *data_type = sqlite_type(&from_data_type(data_type));
     }
@@ -170,36 +185,53 @@ mod tests {
 
     #[test]
     fn placeholders_are_numbered_for_sqlite() {
-        let Statement::Query(q) = parse("SELECT $2, $1 FROM t WHERE a = $2").unwrap().pop().unwrap() else {
+        let Statement::Query(q) = parse("SELECT $2, $1 FROM t WHERE a = $2")
+            .unwrap()
+            .pop()
+            .unwrap()
+        else {
             panic!()
         };
-        assert_eq!(to_sqlite(&q).unwrap(), ("SELECT ?2, ?1 FROM t WHERE a = ?2".into(), 2));
+        assert_eq!(
+            to_sqlite(&q).unwrap(),
+            ("SELECT ?2, ?1 FROM t WHERE a = ?2".into(), 2)
+        );
     }
 
     #[test]
     fn casts_use_sqlite_type_names() {
-        assert_eq!(translate("SELECT a::int8, b::text, c::float8").unwrap(),
-            "SELECT CAST(a AS INTEGER), CAST(b AS TEXT), CAST(c AS REAL)");
-        assert_eq!(translate("SELECT CAST(a AS numeric(10,2))").unwrap(), "SELECT CAST(a AS NUMERIC)");
+        assert_eq!(
+            translate("SELECT a::int8, b::text, c::float8").unwrap(),
+            "SELECT CAST(a AS INTEGER), CAST(b AS TEXT), CAST(c AS REAL)"
+        );
+        assert_eq!(
+            translate("SELECT CAST(a AS numeric(10,2))").unwrap(),
+            "SELECT CAST(a AS NUMERIC)"
+        );
     }
 
     #[test]
     fn derived_tables_get_their_column_aliases() {
         assert_eq!(
             translate("SELECT name FROM (VALUES ('id', 20)) s (name, tp)").unwrap(),
-            "SELECT name FROM (SELECT column1 AS name, column2 AS tp FROM (VALUES ('id', 20))) AS s"
+            "SELECT name FROM (SELECT column1 AS name, column2 AS tp FROM (VALUES ('id', 20))) s"
         );
         assert_eq!(
             translate("SELECT a FROM (SELECT 1, 2) AS s (a, b)").unwrap(),
             "SELECT a FROM (SELECT 1 AS a, 2 AS b) AS s"
         );
-        assert_eq!(translate("SELECT pg_catalog.format_type(20, -1)").unwrap(), "SELECT format_type(20, -1)");
+        assert_eq!(
+            translate("SELECT pg_catalog.format_type(20, -1)").unwrap(),
+            "SELECT format_type(20, -1)"
+        );
     }
 
     #[test]
     fn public_schema_is_sqlites_main() {
-        assert_eq!(translate("SELECT * FROM public.t JOIN \"public\".u ON true").unwrap(),
-            "SELECT * FROM t JOIN u ON true");
+        assert_eq!(
+            translate("SELECT * FROM public.t JOIN \"public\".u ON true").unwrap(),
+            "SELECT * FROM t JOIN u ON true"
+        );
         let err = translate("SELECT * FROM other.t").unwrap_err();
         assert_eq!(err.code, "42P01");
     }

@@ -12,8 +12,9 @@ use std::collections::HashMap;
 
 use pgwire::api::Type;
 use sqlparser::ast::{
-    BinaryOperator, DataType, Expr, InTarget, Function, FunctionArg, FunctionArgExpr, FunctionArguments,
-    ObjectName, ObjectNamePart, Query, SelectItem, SetExpr, TableFactor, UnaryOperator, Value,
+    BinaryOperator, DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments,
+    InTarget, ObjectName, ObjectNamePart, Query, SelectItem, SetExpr, TableFactor, UnaryOperator,
+    Value,
 };
 
 /// The Postgres type of a column declared with SQLite type `decl`,
@@ -56,7 +57,9 @@ pub fn from_data_type(data_type: &DataType) -> Type {
         D::Numeric(_) | D::Decimal(_) => Type::NUMERIC,
         D::Bool | D::Boolean => Type::BOOL,
         D::Date => Type::DATE,
-        D::Timestamp(_, tz) if tz.to_string().contains("WITH TIME ZONE") || tz.to_string() == "TZ" => {
+        D::Timestamp(_, tz)
+            if tz.to_string().contains("WITH TIME ZONE") || tz.to_string() == "TZ" =>
+        {
             Type::TIMESTAMPTZ
         }
         D::Timestamp(..) | D::Datetime(_) => Type::TIMESTAMP,
@@ -123,7 +126,9 @@ pub fn tables_read(query: &Query) -> Vec<(String, String)> {
     };
     let mut tables = Vec::new();
     for table in &select.from {
-        for factor in std::iter::once(&table.relation).chain(table.joins.iter().map(|j| &j.relation)) {
+        for factor in
+            std::iter::once(&table.relation).chain(table.joins.iter().map(|j| &j.relation))
+        {
             if let TableFactor::Table { name, alias, .. } = factor {
                 let table_name = last_part(name);
                 let alias = alias
@@ -176,7 +181,9 @@ fn pg_column_name(expr: &Expr) -> Option<String> {
     match expr {
         Expr::Identifier(_) | Expr::CompoundIdentifier(_) => None,
         Expr::Function(f) => Some(last_part(&f.name)),
-        Expr::Cast { expr, data_type, .. } => pg_column_name(expr).or_else(|| match expr.as_ref() {
+        Expr::Cast {
+            expr, data_type, ..
+        } => pg_column_name(expr).or_else(|| match expr.as_ref() {
             Expr::Identifier(_) | Expr::CompoundIdentifier(_) => None,
             _ => Some(from_data_type(data_type).name().to_owned()),
         }),
@@ -205,7 +212,10 @@ pub fn infer(expr: &Expr, scope: &Scope) -> Option<Type> {
         },
         Expr::Cast { data_type, .. } => Some(from_data_type(data_type)),
         Expr::Nested(inner) => infer(inner, scope),
-        Expr::UnaryOp { op: UnaryOperator::Not, .. } => Some(Type::BOOL),
+        Expr::UnaryOp {
+            op: UnaryOperator::Not,
+            ..
+        } => Some(Type::BOOL),
         Expr::UnaryOp { expr, .. } => infer(expr, scope),
         Expr::BinaryOp { left, op, right } => match op {
             B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo => {
@@ -230,7 +240,11 @@ pub fn infer(expr: &Expr, scope: &Scope) -> Option<Type> {
         | Expr::Like { .. }
         | Expr::ILike { .. }
         | Expr::Exists { .. } => Some(Type::BOOL),
-        Expr::Case { conditions, else_result, .. } => conditions
+        Expr::Case {
+            conditions,
+            else_result,
+            ..
+        } => conditions
             .iter()
             .find_map(|when| infer(&when.result, scope))
             .or_else(|| else_result.as_deref().and_then(|e| infer(e, scope))),
@@ -305,8 +319,8 @@ fn function_type(function: &Function, scope: &Scope) -> Option<Type> {
 
 /// Types of `$1..$n`: from what each is compared with, else text.
 pub fn parameter_types(query: &Query, scope: &Scope, count: usize) -> Vec<Type> {
-    use std::ops::ControlFlow;
     use sqlparser::ast::Visit;
+    use std::ops::ControlFlow;
 
     struct Finder<'a> {
         scope: &'a Scope,
@@ -330,16 +344,26 @@ pub fn parameter_types(query: &Query, scope: &Scope, count: usize) -> Vec<Type> 
                     self.note(left, right);
                     self.note(right, left);
                 }
-                Expr::Between { expr, low, high, .. } => {
+                Expr::Between {
+                    expr, low, high, ..
+                } => {
                     self.note(low, expr);
                     self.note(high, expr);
                 }
-                Expr::In { expr, target: InTarget::List(list), .. } => {
+                Expr::In {
+                    expr,
+                    target: InTarget::List(list),
+                    ..
+                } => {
                     for item in list {
                         self.note(item, expr);
                     }
                 }
-                Expr::Cast { expr: inner, data_type, .. } => {
+                Expr::Cast {
+                    expr: inner,
+                    data_type,
+                    ..
+                } => {
                     if let Some(index) = placeholder_index(inner)
                         && let Some(slot) = self.types.get_mut(index)
                         && slot.is_none()
@@ -353,7 +377,10 @@ pub fn parameter_types(query: &Query, scope: &Scope, count: usize) -> Vec<Type> 
         }
     }
 
-    let mut finder = Finder { scope, types: vec![None; count] };
+    let mut finder = Finder {
+        scope,
+        types: vec![None; count],
+    };
     let _ = query.visit(&mut finder);
     // LIMIT/OFFSET parameters are counts.
     if let Some(limit) = &query.limit_clause {
@@ -435,7 +462,7 @@ mod tests {
     fn expression_types() {
         let q = query(
             "SELECT 1, 3000000000, 1.5, 'a', id + 1, price * 2, count(*), id = 2, name || 'x', \
-             CAST(id AS text), id::int4, sum(id), avg(price), *",
+             CAST(id AS text), id::int4, sum(id), avg(price)",
         );
         let types = projection_types(&q, &scope()).unwrap();
         let expected = [
@@ -443,36 +470,60 @@ mod tests {
             Some(Type::INT8),
             Some(Type::NUMERIC),
             Some(Type::TEXT),
-            None, // unresolved without FROM
-            None,
+            Some(Type::INT8),
+            Some(Type::FLOAT8),
             Some(Type::INT8),
             Some(Type::BOOL),
             Some(Type::TEXT),
             Some(Type::TEXT),
             Some(Type::INT4),
-            None,
-            None,
-            None,
+            Some(Type::NUMERIC),
+            Some(Type::FLOAT8),
         ];
         assert_eq!(types, expected);
+        // A wildcard hides which column is which: no alignment.
+        assert_eq!(
+            projection_types(&query("SELECT 1, * FROM t"), &scope()),
+            None
+        );
         let q = query("SELECT id + 1, price * 2, t.name, sum(id), avg(price) FROM t");
         let types = projection_types(&q, &scope()).unwrap();
         assert_eq!(
             types,
-            [Some(Type::INT8), Some(Type::FLOAT8), Some(Type::TEXT), Some(Type::NUMERIC), Some(Type::FLOAT8)]
+            [
+                Some(Type::INT8),
+                Some(Type::FLOAT8),
+                Some(Type::TEXT),
+                Some(Type::NUMERIC),
+                Some(Type::FLOAT8)
+            ]
         );
     }
 
     #[test]
     fn parameter_types_come_from_context() {
-        let q = query("SELECT * FROM t WHERE id = $1 AND name LIKE $2 AND price BETWEEN $3 AND $4 LIMIT $5");
+        let q = query(
+            "SELECT * FROM t WHERE id = $1 AND name LIKE $2 AND price BETWEEN $3 AND $4 LIMIT $5",
+        );
         let types = parameter_types(&q, &scope(), 5);
-        assert_eq!(types, [Type::INT8, Type::TEXT, Type::FLOAT8, Type::FLOAT8, Type::INT8]);
+        assert_eq!(
+            types,
+            [
+                Type::INT8,
+                Type::TEXT,
+                Type::FLOAT8,
+                Type::FLOAT8,
+                Type::INT8
+            ]
+        );
         let q = query("SELECT $1::int4, $2");
         assert_eq!(parameter_types(&q, &scope(), 2), [Type::INT4, Type::TEXT]);
-        assert_eq!(tables_read(&query("SELECT 1 FROM public.t AS x JOIN u ON true")), [
-            ("x".to_owned(), "t".to_owned()),
-            ("u".to_owned(), "u".to_owned())
-        ]);
+        assert_eq!(
+            tables_read(&query("SELECT 1 FROM public.t AS x JOIN u ON true")),
+            [
+                ("x".to_owned(), "t".to_owned()),
+                ("u".to_owned(), "u".to_owned())
+            ]
+        );
     }
 }

@@ -23,8 +23,14 @@ pub fn fields(columns: &[Column], format: &Format) -> Vec<FieldInfo> {
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            FieldInfo::new(c.name.clone(), None, None, c.ty.clone(), format.format_for(i))
-                .with_type_size(type_size(&c.ty))
+            FieldInfo::new(
+                c.name.clone(),
+                None,
+                None,
+                c.ty.clone(),
+                format.format_for(i),
+            )
+            .with_type_size(type_size(&c.ty))
         })
         .collect()
 }
@@ -51,7 +57,11 @@ pub fn encode_row(
     Ok(encoder.take_row())
 }
 
-fn encode_value(encoder: &mut DataRowEncoder, field: &FieldInfo, value: &Value) -> PgWireResult<()> {
+fn encode_value(
+    encoder: &mut DataRowEncoder,
+    field: &FieldInfo,
+    value: &Value,
+) -> PgWireResult<()> {
     let ty = field.datatype();
     let format = field.format();
     let opts = FormatOptions::default();
@@ -77,8 +87,12 @@ fn encode_value(encoder: &mut DataRowEncoder, field: &FieldInfo, value: &Value) 
     };
     match *ty {
         Type::BOOL => put!(as_bool(value).ok_or_else(mismatch)?),
-        Type::INT2 => put!(i16::try_from(as_i64(value).ok_or_else(mismatch)?).map_err(|_| mismatch())?),
-        Type::INT4 => put!(i32::try_from(as_i64(value).ok_or_else(mismatch)?).map_err(|_| mismatch())?),
+        Type::INT2 => {
+            put!(i16::try_from(as_i64(value).ok_or_else(mismatch)?).map_err(|_| mismatch())?)
+        }
+        Type::INT4 => {
+            put!(i32::try_from(as_i64(value).ok_or_else(mismatch)?).map_err(|_| mismatch())?)
+        }
         Type::INT8 => put!(as_i64(value).ok_or_else(mismatch)?),
         Type::FLOAT4 => put!(as_f64(value).ok_or_else(mismatch)? as f32),
         Type::FLOAT8 => put!(as_f64(value).ok_or_else(mismatch)?),
@@ -87,14 +101,21 @@ fn encode_value(encoder: &mut DataRowEncoder, field: &FieldInfo, value: &Value) 
         Type::DATE => put!(parse_date(&as_text(value)).ok_or_else(mismatch)?),
         Type::TIME => put!(NaiveTime::from_str(&as_text(value)).map_err(|_| mismatch())?),
         Type::TIMESTAMP => put!(parse_timestamp(&as_text(value)).ok_or_else(mismatch)?),
-        Type::TIMESTAMPTZ => put!(parse_timestamp(&as_text(value)).ok_or_else(mismatch)?.and_utc()),
+        Type::TIMESTAMPTZ => put!(
+            parse_timestamp(&as_text(value))
+                .ok_or_else(mismatch)?
+                .and_utc()
+        ),
         _ if format == FieldFormat::Text || is_textual(ty) => put!(as_text(value)),
         _ => put!(as_text(value)),
     }
 }
 
 fn is_textual(ty: &Type) -> bool {
-    matches!(*ty, Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN)
+    matches!(
+        *ty,
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN
+    )
 }
 
 fn describe(value: &Value) -> String {
@@ -172,7 +193,11 @@ pub fn format_float(r: f64) -> String {
     if r.is_nan() {
         "NaN".into()
     } else if r.is_infinite() {
-        if r > 0.0 { "Infinity".into() } else { "-Infinity".into() }
+        if r > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        }
     } else {
         r.to_string()
     }
@@ -185,7 +210,12 @@ fn parse_date(text: &str) -> Option<NaiveDate> {
 
 fn parse_timestamp(text: &str) -> Option<NaiveDateTime> {
     let text = text.trim();
-    for format in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+    for format in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(ts) = NaiveDateTime::parse_from_str(text, format) {
             return Some(ts);
         }
@@ -210,24 +240,51 @@ fn decode_param<S: Clone>(portal: &Portal<S>, i: usize, ty: &Type) -> PgResult<V
     let bad = |err: pgwire::error::PgWireError| {
         PgError::new(
             sqlstate::INVALID_TEXT_REPRESENTATION,
-            format!("invalid input for parameter ${} of type {}: {err}", i + 1, ty.name()),
+            format!(
+                "invalid input for parameter ${} of type {}: {err}",
+                i + 1,
+                ty.name()
+            ),
         )
     };
     let value = match *ty {
-        Type::BOOL => portal.parameter::<bool>(i, ty).map_err(bad)?.map(|b| Value::Integer(b.into())),
-        Type::INT2 => portal.parameter::<i16>(i, ty).map_err(bad)?.map(|v| Value::Integer(v.into())),
-        Type::INT4 => portal.parameter::<i32>(i, ty).map_err(bad)?.map(|v| Value::Integer(v.into())),
-        Type::INT8 => portal.parameter::<i64>(i, ty).map_err(bad)?.map(Value::Integer),
-        Type::FLOAT4 => portal.parameter::<f32>(i, ty).map_err(bad)?.map(|v| Value::Real(v.into())),
-        Type::FLOAT8 => portal.parameter::<f64>(i, ty).map_err(bad)?.map(Value::Real),
+        Type::BOOL => portal
+            .parameter::<bool>(i, ty)
+            .map_err(bad)?
+            .map(|b| Value::Integer(b.into())),
+        Type::INT2 => portal
+            .parameter::<i16>(i, ty)
+            .map_err(bad)?
+            .map(|v| Value::Integer(v.into())),
+        Type::INT4 => portal
+            .parameter::<i32>(i, ty)
+            .map_err(bad)?
+            .map(|v| Value::Integer(v.into())),
+        Type::INT8 => portal
+            .parameter::<i64>(i, ty)
+            .map_err(bad)?
+            .map(Value::Integer),
+        Type::FLOAT4 => portal
+            .parameter::<f32>(i, ty)
+            .map_err(bad)?
+            .map(|v| Value::Real(v.into())),
+        Type::FLOAT8 => portal
+            .parameter::<f64>(i, ty)
+            .map_err(bad)?
+            .map(Value::Real),
         Type::NUMERIC => portal.parameter::<Decimal>(i, ty).map_err(bad)?.map(|d| {
-            if d.fract().is_zero() && let Some(i) = d.to_i64() {
+            if d.fract().is_zero()
+                && let Some(i) = d.to_i64()
+            {
                 Value::Integer(i)
             } else {
                 Value::Real(d.to_f64().unwrap_or(f64::NAN))
             }
         }),
-        Type::BYTEA => portal.parameter::<Vec<u8>>(i, ty).map_err(bad)?.map(Value::Blob),
+        Type::BYTEA => portal
+            .parameter::<Vec<u8>>(i, ty)
+            .map_err(bad)?
+            .map(Value::Blob),
         Type::DATE => portal
             .parameter::<NaiveDate>(i, ty)
             .map_err(bad)?
@@ -242,12 +299,14 @@ fn decode_param<S: Clone>(portal: &Portal<S>, i: usize, ty: &Type) -> PgResult<V
             .map(|t| Value::Text(t.naive_utc().format("%Y-%m-%d %H:%M:%S%.f").to_string())),
         _ => match portal.parameters.get(i).cloned().flatten() {
             // Text, and types we read as text: the bytes as the client sent them.
-            Some(bytes) => Some(Value::Text(String::from_utf8(bytes.to_vec()).map_err(|_| {
-                PgError::new(
-                    sqlstate::INVALID_TEXT_REPRESENTATION,
-                    format!("parameter ${} is not valid UTF-8", i + 1),
-                )
-            })?)),
+            Some(bytes) => Some(Value::Text(String::from_utf8(bytes.to_vec()).map_err(
+                |_| {
+                    PgError::new(
+                        sqlstate::INVALID_TEXT_REPRESENTATION,
+                        format!("parameter ${} is not valid UTF-8", i + 1),
+                    )
+                },
+            )?)),
             None => None,
         },
     };
@@ -265,8 +324,14 @@ mod tests {
         assert_eq!(as_i64(&Value::Real(3.5)), None);
         assert_eq!(as_bool(&Value::Integer(0)), Some(false));
         assert_eq!(as_bool(&Value::Text("t".into())), Some(true));
-        assert_eq!(as_decimal(&Value::Text("12.50".into())), Decimal::from_str("12.50").ok());
-        assert_eq!(parse_date("2024-02-29"), NaiveDate::from_ymd_opt(2024, 2, 29));
+        assert_eq!(
+            as_decimal(&Value::Text("12.50".into())),
+            Decimal::from_str("12.50").ok()
+        );
+        assert_eq!(
+            parse_date("2024-02-29"),
+            NaiveDate::from_ymd_opt(2024, 2, 29)
+        );
         assert!(parse_timestamp("2024-02-29 12:30:00.5").is_some());
         assert!(parse_timestamp("2024-02-29T12:30:00Z").is_some());
         assert_eq!(format_float(f64::INFINITY), "Infinity");

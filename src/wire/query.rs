@@ -39,7 +39,10 @@ pub struct Prepared {
 
 impl Prepared {
     fn command(&self) -> PgResult<Option<&Command>> {
-        self.command.as_ref().map(Option::as_ref).map_err(Clone::clone)
+        self.command
+            .as_ref()
+            .map(Option::as_ref)
+            .map_err(Clone::clone)
     }
 }
 
@@ -49,7 +52,12 @@ pub struct Parser;
 impl QueryParser for Parser {
     type Statement = Arc<Prepared>;
 
-    async fn parse_sql<C>(&self, _client: &C, sql: &str, _types: &[Option<Type>]) -> PgWireResult<Option<Arc<Prepared>>>
+    async fn parse_sql<C>(
+        &self,
+        _client: &C,
+        sql: &str,
+        _types: &[Option<Type>],
+    ) -> PgWireResult<Option<Arc<Prepared>>>
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
@@ -59,14 +67,21 @@ impl QueryParser for Parser {
             // ...refusals (writes, unsupported statements) when executed.
             other => other,
         };
-        Ok(Some(Arc::new(Prepared { command, described: OnceLock::new() })))
+        Ok(Some(Arc::new(Prepared {
+            command,
+            described: OnceLock::new(),
+        })))
     }
 
     fn get_parameter_types(&self, _stmt: &Arc<Prepared>) -> PgWireResult<Vec<Type>> {
         Ok(Vec::new())
     }
 
-    fn get_result_schema(&self, _stmt: &Arc<Prepared>, _format: Option<&Format>) -> PgWireResult<Vec<FieldInfo>> {
+    fn get_result_schema(
+        &self,
+        _stmt: &Arc<Prepared>,
+        _format: Option<&Format>,
+    ) -> PgWireResult<Vec<FieldInfo>> {
         Ok(Vec::new())
     }
 }
@@ -77,7 +92,9 @@ pub struct QueryHandler {
 
 impl QueryHandler {
     pub fn new() -> Self {
-        Self { parser: Arc::new(Parser) }
+        Self {
+            parser: Arc::new(Parser),
+        }
     }
 }
 
@@ -88,10 +105,12 @@ impl Default for QueryHandler {
 }
 
 fn session<C: ClientInfo>(client: &C) -> PgResult<Arc<Session>> {
-    client
-        .session_extensions()
-        .get::<Session>()
-        .ok_or_else(|| PgError::new(sqlstate::PROTOCOL_VIOLATION, "no session: startup did not finish"))
+    client.session_extensions().get::<Session>().ok_or_else(|| {
+        PgError::new(
+            sqlstate::PROTOCOL_VIOLATION,
+            "no session: startup did not finish",
+        )
+    })
 }
 
 /// The connection a statement runs on: the transaction's, else a pooled one.
@@ -103,7 +122,10 @@ async fn connection(session: &Session) -> PgResult<Conn> {
     drop(guard);
     let conn = session.volume.pool.get().await.map_err(|err| {
         tracing::error!(%err, "cannot get a SQLite connection");
-        PgError::new(sqlstate::IO_ERROR, format!("cannot open the database: {err}"))
+        PgError::new(
+            sqlstate::IO_ERROR,
+            format!("cannot open the database: {err}"),
+        )
     })?;
     Ok(Conn::Pooled(conn))
 }
@@ -137,7 +159,10 @@ async fn execute(
         }
         Command::Show { name } => {
             let value = session.show(name)?;
-            let column = Column { name: name.clone(), ty: Type::TEXT };
+            let column = Column {
+                name: name.clone(),
+                ty: Type::TEXT,
+            };
             let fields = Arc::new(fields(&[column], format));
             let rows = in_memory_rows(vec![vec![Value::Text(value)]], fields.clone());
             Ok(Response::Query(QueryResponse::new(fields, rows)))
@@ -154,9 +179,13 @@ async fn execute(
             let mut transaction = session.transaction.lock().await;
             if transaction.is_none() {
                 let conn = session.volume.pool.get().await.map_err(|err| {
-                    PgError::new(sqlstate::IO_ERROR, format!("cannot open the database: {err}"))
+                    PgError::new(
+                        sqlstate::IO_ERROR,
+                        format!("cannot open the database: {err}"),
+                    )
                 })?;
-                if let Conn::Pooled(conn) = exec::execute_batch(Conn::Pooled(conn), "BEGIN").await? {
+                if let Conn::Pooled(conn) = exec::execute_batch(Conn::Pooled(conn), "BEGIN").await?
+                {
                     *transaction = Some(conn);
                 }
             }
@@ -171,7 +200,11 @@ async fn execute(
             }
             let failed = session.in_failed_transaction();
             session.set_failed(false);
-            let tag = if matches!(command, Command::Commit) && !failed { "COMMIT" } else { "ROLLBACK" };
+            let tag = if matches!(command, Command::Commit) && !failed {
+                "COMMIT"
+            } else {
+                "ROLLBACK"
+            };
             Ok(Response::TransactionEnd(Tag::new(tag)))
         }
     }
@@ -200,7 +233,10 @@ async fn read_response(rows: RowStream, format: &Format, delivery: Delivery) -> 
     Ok(Response::Query(QueryResponse::new(fields, stream)))
 }
 
-fn in_memory_rows(rows: Vec<Vec<Value>>, fields: Arc<Vec<FieldInfo>>) -> impl Stream<Item = PgWireResult<DataRow>> {
+fn in_memory_rows(
+    rows: Vec<Vec<Value>>,
+    fields: Arc<Vec<FieldInfo>>,
+) -> impl Stream<Item = PgWireResult<DataRow>> {
     let mut encoder = DataRowEncoder::new(fields.clone());
     let encoded: Vec<_> = rows
         .iter()
@@ -214,16 +250,19 @@ fn row_stream(
     fields: Arc<Vec<FieldInfo>>,
 ) -> impl Stream<Item = PgWireResult<DataRow>> {
     let encoder = DataRowEncoder::new(fields.clone());
-    stream::unfold((batches, encoder, fields), |(mut batches, mut encoder, fields)| async move {
-        let rows: Vec<PgWireResult<DataRow>> = match batches.recv().await? {
-            Ok(rows) => rows
-                .iter()
-                .map(|row| encode::encode_row(&mut encoder, &fields, row))
-                .collect(),
-            Err(err) => vec![Err(err.into())],
-        };
-        Some((stream::iter(rows), (batches, encoder, fields)))
-    })
+    stream::unfold(
+        (batches, encoder, fields),
+        |(mut batches, mut encoder, fields)| async move {
+            let rows: Vec<PgWireResult<DataRow>> = match batches.recv().await? {
+                Ok(rows) => rows
+                    .iter()
+                    .map(|row| encode::encode_row(&mut encoder, &fields, row))
+                    .collect(),
+                Err(err) => vec![Err(err.into())],
+            };
+            Some((stream::iter(rows), (batches, encoder, fields)))
+        },
+    )
     .flatten()
 }
 
@@ -231,7 +270,12 @@ fn row_stream(
 impl SimpleQueryHandler for QueryHandler {
     async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
     where
-        C: ClientInfo + ClientPortalStore + futures::Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C: ClientInfo
+            + ClientPortalStore
+            + futures::Sink<PgWireBackendMessage>
+            + Unpin
+            + Send
+            + Sync,
         C::PortalStore: pgwire::api::store::PortalStore,
         C::Error: std::fmt::Debug,
         PgWireError: From<<C as futures::Sink<PgWireBackendMessage>>::Error>,
@@ -247,8 +291,20 @@ impl SimpleQueryHandler for QueryHandler {
         let mut responses = Vec::with_capacity(commands.len());
         let last = commands.len().saturating_sub(1);
         for (i, command) in commands.iter().enumerate() {
-            let delivery = if i == last { Delivery::Stream } else { Delivery::Collect };
-            match execute(&session, command, Vec::new(), &Format::UnifiedText, delivery).await {
+            let delivery = if i == last {
+                Delivery::Stream
+            } else {
+                Delivery::Collect
+            };
+            match execute(
+                &session,
+                command,
+                Vec::new(),
+                &Format::UnifiedText,
+                delivery,
+            )
+            .await
+            {
                 Ok(response) => responses.push(response),
                 Err(err) => {
                     note_error(&session).await;
@@ -272,7 +328,8 @@ impl QueryHandler {
         if let Some(described) = prepared.described.get() {
             return Ok(described.clone());
         }
-        let description = exec::describe(connection(session).await?, read.clone(), given.to_vec()).await?;
+        let description =
+            exec::describe(connection(session).await?, read.clone(), given.to_vec()).await?;
         Ok(prepared.described.get_or_init(|| description).clone())
     }
 
@@ -285,12 +342,21 @@ impl QueryHandler {
         let prepared = &statement.statement;
         match prepared.command()? {
             Some(Command::Read(read)) => {
-                let d = self.description(session, prepared, read, &statement.parameter_types).await?;
+                let d = self
+                    .description(session, prepared, read, &statement.parameter_types)
+                    .await?;
                 Ok((d.params, fields(&d.columns, format)))
             }
-            Some(Command::Show { name }) => {
-                Ok((Vec::new(), fields(&[Column { name: name.clone(), ty: Type::TEXT }], format)))
-            }
+            Some(Command::Show { name }) => Ok((
+                Vec::new(),
+                fields(
+                    &[Column {
+                        name: name.clone(),
+                        ty: Type::TEXT,
+                    }],
+                    format,
+                ),
+            )),
             _ => Ok((Vec::new(), Vec::new())),
         }
     }
@@ -305,9 +371,19 @@ impl ExtendedQueryHandler for QueryHandler {
         self.parser.clone()
     }
 
-    async fn do_query<C>(&self, client: &mut C, portal: &Portal<Arc<Prepared>>, _max_rows: usize) -> PgWireResult<Response>
+    async fn do_query<C>(
+        &self,
+        client: &mut C,
+        portal: &Portal<Arc<Prepared>>,
+        _max_rows: usize,
+    ) -> PgWireResult<Response>
     where
-        C: ClientInfo + ClientPortalStore + futures::Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C: ClientInfo
+            + ClientPortalStore
+            + futures::Sink<PgWireBackendMessage>
+            + Unpin
+            + Send
+            + Sync,
         C::PortalStore: pgwire::api::store::PortalStore<Statement = Self::Statement>,
         C::Error: std::fmt::Debug,
         PgWireError: From<<C as futures::Sink<PgWireBackendMessage>>::Error>,
@@ -327,7 +403,14 @@ impl ExtendedQueryHandler for QueryHandler {
                 }
                 _ => Vec::new(),
             };
-            execute(&session, command, params, &portal.result_column_format, Delivery::Stream).await
+            execute(
+                &session,
+                command,
+                params,
+                &portal.result_column_format,
+                Delivery::Stream,
+            )
+            .await
         }
         .await;
         if result.is_err() {
@@ -342,14 +425,21 @@ impl ExtendedQueryHandler for QueryHandler {
         statement: &StoredStatement<Arc<Prepared>>,
     ) -> PgWireResult<DescribeStatementResponse>
     where
-        C: ClientInfo + ClientPortalStore + futures::Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C: ClientInfo
+            + ClientPortalStore
+            + futures::Sink<PgWireBackendMessage>
+            + Unpin
+            + Send
+            + Sync,
         C::PortalStore: pgwire::api::store::PortalStore<Statement = Self::Statement>,
         C::Error: std::fmt::Debug,
         PgWireError: From<<C as futures::Sink<PgWireBackendMessage>>::Error>,
     {
         let session = session(client)?;
         // Before Bind, result formats are not known yet: describe as text.
-        let (params, fields) = self.describe_fields(&session, statement, &Format::UnifiedText).await?;
+        let (params, fields) = self
+            .describe_fields(&session, statement, &Format::UnifiedText)
+            .await?;
         Ok(DescribeStatementResponse::new(params, fields))
     }
 
@@ -359,7 +449,12 @@ impl ExtendedQueryHandler for QueryHandler {
         portal: &Portal<Arc<Prepared>>,
     ) -> PgWireResult<DescribePortalResponse>
     where
-        C: ClientInfo + ClientPortalStore + futures::Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C: ClientInfo
+            + ClientPortalStore
+            + futures::Sink<PgWireBackendMessage>
+            + Unpin
+            + Send
+            + Sync,
         C::PortalStore: pgwire::api::store::PortalStore<Statement = Self::Statement>,
         C::Error: std::fmt::Debug,
         PgWireError: From<<C as futures::Sink<PgWireBackendMessage>>::Error>,

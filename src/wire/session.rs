@@ -75,7 +75,10 @@ pub const REPORTED: [(&str, &str); 12] = [
     ("TimeZone", "timezone"),
     ("integer_datetimes", "integer_datetimes"),
     ("standard_conforming_strings", "standard_conforming_strings"),
-    ("default_transaction_read_only", "default_transaction_read_only"),
+    (
+        "default_transaction_read_only",
+        "default_transaction_read_only",
+    ),
     ("in_hot_standby", "in_hot_standby"),
     ("is_superuser", "is_superuser"),
     ("application_name", "application_name"),

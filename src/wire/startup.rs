@@ -42,12 +42,20 @@ impl ServerParameterProvider for Parameters {
 }
 
 fn fatal(code: &str, message: String) -> PgWireError {
-    PgWireError::UserError(Box::new(ErrorInfo::new("FATAL".into(), code.into(), message)))
+    PgWireError::UserError(Box::new(ErrorInfo::new(
+        "FATAL".into(),
+        code.into(),
+        message,
+    )))
 }
 
 #[async_trait]
 impl pgwire::api::auth::StartupHandler for StartupHandler {
-    async fn on_startup<C>(&self, client: &mut C, message: PgWireFrontendMessage) -> PgWireResult<()>
+    async fn on_startup<C>(
+        &self,
+        client: &mut C,
+        message: PgWireFrontendMessage,
+    ) -> PgWireResult<()>
     where
         C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
         C::Error: Debug,
@@ -59,9 +67,15 @@ impl pgwire::api::auth::StartupHandler for StartupHandler {
         protocol_negotiation(client, &startup).await?;
         save_startup_parameters_to_metadata(client, &startup);
         let metadata = client.metadata();
-        let user = metadata.get(METADATA_USER).cloned().unwrap_or_else(|| "postgres".into());
+        let user = metadata
+            .get(METADATA_USER)
+            .cloned()
+            .unwrap_or_else(|| "postgres".into());
         // Postgres's default database is the user's name.
-        let database = metadata.get(METADATA_DATABASE).cloned().unwrap_or_else(|| user.clone());
+        let database = metadata
+            .get(METADATA_DATABASE)
+            .cloned()
+            .unwrap_or_else(|| user.clone());
         let application_name = metadata.get(METADATA_APPLICATION_NAME).cloned();
 
         let volume = match self.replica.open(&database).await {

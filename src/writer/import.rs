@@ -34,9 +34,16 @@ pub struct ImportReport {
 }
 
 /// Imports `file` as volume `name`. Blocking: call outside any async task.
-pub fn import(config: &Config, file: &Path, name: &str, progress: bool) -> anyhow::Result<ImportReport> {
+pub fn import(
+    config: &Config,
+    file: &Path,
+    name: &str,
+    progress: bool,
+) -> anyhow::Result<ImportReport> {
     manifest::validate_name(name)?;
-    let scratch = tempfile::Builder::new().prefix("graftgres-import").tempdir()?;
+    let scratch = tempfile::Builder::new()
+        .prefix("graftgres-import")
+        .tempdir()?;
     let copy = consistent_copy(file, &scratch.path().join("copy.sqlite"))?;
     let data = std::fs::read(&copy).with_context(|| format!("cannot read {}", copy.display()))?;
     if data.len() % PAGE_SIZE != 0 {
@@ -46,7 +53,9 @@ pub fn import(config: &Config, file: &Path, name: &str, progress: bool) -> anyho
 
     let store = config.store();
     let remote = Remote::open(&store)?;
-    let async_rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let async_rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let log = async_rt.block_on(manifest::resolve_or_create(&remote, name))?;
 
     let writer_dir = config.writer_dir();
@@ -91,19 +100,27 @@ pub fn import(config: &Config, file: &Path, name: &str, progress: bool) -> anyho
             .map_err(|err| anyhow::anyhow!("cannot push volume {name}: {err}"))?;
     }
     tracing::info!(volume = name, pages, changed, committed, "import finished");
-    Ok(ImportReport { pages, changed, committed })
+    Ok(ImportReport {
+        pages,
+        changed,
+        committed,
+    })
 }
 
 /// Imports `file` again whenever it changes, until interrupted.
 pub fn sync(config: &Config, file: &Path, name: &str, every: Duration) -> anyhow::Result<()> {
     let mut last: Option<(SystemTime, u64)> = None;
     loop {
-        let meta = std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let meta =
+            std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?;
         let stamp = (meta.modified()?, meta.len());
         if last != Some(stamp) {
             let report = import(config, file, name, false)?;
             if report.committed {
-                println!("synced {} pages ({} changed) to volume {name}", report.pages, report.changed);
+                println!(
+                    "synced {} pages ({} changed) to volume {name}",
+                    report.pages, report.changed
+                );
             }
             last = Some(stamp);
         }
@@ -116,15 +133,23 @@ fn graft_err(err: impl std::fmt::Display) -> anyhow::Error {
 }
 
 /// The writer's local volume following `log`, remembered under tag `name`.
-fn open_volume(graft: &Runtime, name: &str, log: &graft::core::LogId) -> anyhow::Result<graft::core::VolumeId> {
+fn open_volume(
+    graft: &Runtime,
+    name: &str,
+    log: &graft::core::LogId,
+) -> anyhow::Result<graft::core::VolumeId> {
     if let Some(vid) = graft.tag_get(name).map_err(graft_err)? {
         let volume = graft.volume_get(&vid).map_err(graft_err)?;
         if &volume.remote == log {
             return Ok(vid);
         }
     }
-    let volume = graft.volume_open(None, None, Some(log.clone())).map_err(graft_err)?;
-    graft.tag_replace(name, volume.vid.clone()).map_err(graft_err)?;
+    let volume = graft
+        .volume_open(None, None, Some(log.clone()))
+        .map_err(graft_err)?;
+    graft
+        .tag_replace(name, volume.vid.clone())
+        .map_err(graft_err)?;
     Ok(volume.vid)
 }
 
@@ -151,7 +176,8 @@ fn consistent_copy(file: &Path, dest: &Path) -> anyhow::Result<PathBuf> {
     let mut header = [0u8; 16];
     {
         use std::io::Read;
-        let mut f = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+        let mut f =
+            std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
         if f.read(&mut header)? < 16 || &header != b"SQLite format 3\0" {
             bail!("{} is not a SQLite database", file.display());
         }
@@ -173,7 +199,10 @@ fn consistent_copy(file: &Path, dest: &Path) -> anyhow::Result<PathBuf> {
     copy.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))?;
     let actual: u32 = copy.query_row("PRAGMA page_size", [], |r| r.get(0))?;
     if actual as usize != PAGE_SIZE {
-        bail!("could not convert {} to 4 KiB pages (got {actual})", file.display());
+        bail!(
+            "could not convert {} to 4 KiB pages (got {actual})",
+            file.display()
+        );
     }
     drop(copy);
     Ok(dest.to_path_buf())
