@@ -3,7 +3,7 @@
 
 use std::str::FromStr;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use pgwire::api::Type;
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::results::{DataRowEncoder, FieldFormat, FieldInfo};
@@ -99,16 +99,46 @@ fn encode_value(
         Type::NUMERIC => put!(as_decimal(value).ok_or_else(mismatch)?),
         Type::BYTEA => put!(as_bytes(value)),
         Type::DATE => put!(parse_date(&as_text(value)).ok_or_else(mismatch)?),
-        Type::TIME => put!(NaiveTime::from_str(&as_text(value)).map_err(|_| mismatch())?),
-        Type::TIMESTAMP => put!(parse_timestamp(&as_text(value)).ok_or_else(mismatch)?),
-        Type::TIMESTAMPTZ => put!(
-            parse_timestamp(&as_text(value))
-                .ok_or_else(mismatch)?
-                .and_utc()
-        ),
+        Type::TIME => {
+            let time = NaiveTime::from_str(&as_text(value)).map_err(|_| mismatch())?;
+            if format == FieldFormat::Text {
+                put!(pg_time_text(time))
+            } else {
+                put!(time)
+            }
+        }
+        Type::TIMESTAMP | Type::TIMESTAMPTZ => {
+            let ts = parse_timestamp(&as_text(value)).ok_or_else(mismatch)?;
+            match (format, ty == &Type::TIMESTAMPTZ) {
+                // pgwire pads text timestamps to six fractional digits;
+                // Postgres prints only the digits that are there.
+                (FieldFormat::Text, false) => put!(pg_timestamp_text(ts)),
+                (FieldFormat::Text, true) => put!(format!("{}+00", pg_timestamp_text(ts))),
+                (_, false) => put!(ts),
+                (_, true) => put!(ts.and_utc()),
+            }
+        }
         _ if format == FieldFormat::Text || is_textual(ty) => put!(as_text(value)),
         _ => put!(as_text(value)),
     }
+}
+
+/// Postgres's text form of a time of day: `HH:MM:SS[.ffffff]`, trailing
+/// zeros of the fraction removed.
+fn pg_time_text(time: NaiveTime) -> String {
+    let micros = time.nanosecond() / 1_000;
+    let base = time.format("%H:%M:%S").to_string();
+    if micros == 0 {
+        base
+    } else {
+        let fraction = format!("{micros:06}");
+        format!("{base}.{}", fraction.trim_end_matches('0'))
+    }
+}
+
+/// Postgres's text form of a timestamp (DateStyle ISO).
+fn pg_timestamp_text(ts: NaiveDateTime) -> String {
+    format!("{} {}", ts.format("%Y-%m-%d"), pg_time_text(ts.time()))
 }
 
 fn is_textual(ty: &Type) -> bool {
@@ -336,5 +366,11 @@ mod tests {
         assert!(parse_timestamp("2024-02-29T12:30:00Z").is_some());
         assert_eq!(format_float(f64::INFINITY), "Infinity");
         assert_eq!(format_float(1.5), "1.5");
+        let ts = parse_timestamp("2000-01-01 00:00:00.250").unwrap();
+        assert_eq!(pg_timestamp_text(ts), "2000-01-01 00:00:00.25");
+        let ts = parse_timestamp("2024-01-02 03:04:05").unwrap();
+        assert_eq!(pg_timestamp_text(ts), "2024-01-02 03:04:05");
+        let time = NaiveTime::from_hms_micro_opt(1, 2, 3, 120).unwrap();
+        assert_eq!(pg_time_text(time), "01:02:03.00012");
     }
 }
