@@ -1,0 +1,543 @@
+//! Test harness for the end-to-end suites: fixture SQLite files, the real
+//! `graftgres` binary (`import` and `serve`), a real Postgres client
+//! (tokio-postgres) and the real `psql` binary.
+//!
+//! Every test makes its own [`TestDir`] (temp folder: fixtures, data dir,
+//! configs) and its own server on port 0, so tests run in parallel.
+
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rusqlite::Connection;
+use tokio_postgres::SimpleQueryMessage;
+
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_graftgres");
+
+/// How long `serve` may take to print its listening line. Building and
+/// importing the demo volume happens before that, hence the margin.
+pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(180);
+/// How long one `import` or `psql` run may take before the test gives up.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
+/// A server still running after this long is killed, so that a hung query
+/// fails its test instead of hanging the whole suite.
+pub const SERVER_WATCHDOG: Duration = Duration::from_secs(900);
+
+// ---------------------------------------------------------------------------
+// Temp folders
+// ---------------------------------------------------------------------------
+
+/// A test's own temp folder (removed on drop).
+pub struct TestDir {
+    dir: tempfile::TempDir,
+}
+
+impl TestDir {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::Builder::new()
+                .prefix("graftgres-test")
+                .tempdir()
+                .expect("create temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `name` inside the temp folder.
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// The default `--data-dir` of this test.
+    pub fn data(&self) -> PathBuf {
+        self.join("data")
+    }
+}
+
+impl Default for TestDir {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Fixtures
+// ---------------------------------------------------------------------------
+
+/// The schema of the typed fixture: one column per mapped type.
+pub const TYPED_SCHEMA: &str = "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, price REAL, \
+     data BLOB, active BOOLEAN, born DATE, at TIMESTAMP, amount NUMERIC, code VARCHAR(10))";
+
+/// The typed fixture's rows: (id, name, price, data, active, born, at, amount, code).
+/// Row 3 is all NULLs (but its key).
+pub const TYPED_ROWS: &str = "
+    INSERT INTO t VALUES (1, 'one', 1.5, x'0102', 1, '2024-01-02', '2024-01-02 03:04:05', 12.5, 'A1');
+    INSERT INTO t VALUES (2, 'two', -2.25, x'ff00', 0, '1999-12-31', '1999-12-31 23:59:59', 7, 'B2');
+    INSERT INTO t VALUES (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+    INSERT INTO t VALUES (4, 'naïve ✓', 0.0, x'', 1, '2000-01-01', '2000-01-01 00:00:00.25', 19.99, 'Z');
+";
+
+/// Writes the small typed fixture (table `t`, 4 rows, see [`TYPED_ROWS`]).
+pub fn typed_fixture(path: &Path) {
+    let conn = Connection::open(path).expect("open fixture");
+    conn.execute_batch(&format!("{TYPED_SCHEMA};\n{TYPED_ROWS}"))
+        .expect("write typed fixture");
+}
+
+/// Rows in the large fixture.
+pub const LARGE_ROWS: i64 = 200_000;
+
+/// The secondary key of row `id` in the large fixture (a permutation of
+/// 0..LARGE_ROWS, unique, so an index lookup returns exactly one row).
+pub fn large_k(id: i64) -> i64 {
+    (id * 7919) % LARGE_ROWS
+}
+
+/// The payload of row `id` in the large fixture: 200 pseudo-random
+/// characters from a 64-letter alphabet, so the volume stays large even
+/// after compression.
+pub fn large_payload(id: i64) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut state = (id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..200)
+        .map(|_| {
+            // xorshift64*
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            let r = state.wrapping_mul(0x2545_F491_4F6C_DD1D);
+            ALPHABET[(r >> 58) as usize] as char
+        })
+        .collect()
+}
+
+/// Writes the large fixture (~50 MB): `big(id INTEGER PRIMARY KEY,
+/// k INTEGER NOT NULL, payload TEXT NOT NULL)` with 200k rows and a
+/// secondary index `big_k` on `k`.
+pub fn large_fixture(path: &Path) {
+    let mut conn = Connection::open(path).expect("open fixture");
+    conn.execute_batch(
+        "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
+         CREATE TABLE big(id INTEGER PRIMARY KEY, k INTEGER NOT NULL, payload TEXT NOT NULL);",
+    )
+    .expect("create big");
+    let tx = conn.transaction().unwrap();
+    {
+        let mut insert = tx.prepare("INSERT INTO big VALUES (?1, ?2, ?3)").unwrap();
+        for id in 1..=LARGE_ROWS {
+            insert
+                .execute(rusqlite::params![id, large_k(id), large_payload(id)])
+                .unwrap();
+        }
+    }
+    tx.commit().unwrap();
+    conn.execute_batch("CREATE INDEX big_k ON big(k); PRAGMA journal_mode = DELETE;")
+        .expect("index big");
+}
+
+// ---------------------------------------------------------------------------
+// Running the binary
+// ---------------------------------------------------------------------------
+
+/// Output of a finished child process, as text.
+#[derive(Debug)]
+pub struct Run {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn success(&self) -> bool {
+        self.status.success()
+    }
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "status: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.status, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Runs `cmd` to completion (stdin closed), killing it after `timeout`.
+pub fn run(mut cmd: Command, timeout: Duration) -> Run {
+    let what = format!("{cmd:?}");
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+    let out = drain(child.stdout.take().unwrap());
+    let err = drain(child.stderr.take().unwrap());
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "{what} did not finish within {timeout:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+                out.join().unwrap(),
+                err.join().unwrap()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Run {
+        status,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    }
+}
+
+fn drain(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
+}
+
+/// Environment variables for a child process.
+pub type Env = [(&'static str, String)];
+
+/// `graftgres ARGS...` run to completion (see [`run`]).
+pub fn graftgres<I, S>(args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let mut cmd = Command::new(BIN);
+    cmd.args(args);
+    run(cmd, COMMAND_TIMEOUT)
+}
+
+/// `graftgres import FILE --volume VOLUME --data-dir DATA [--config CONFIG]`.
+pub fn import_cmd(
+    data_dir: &Path,
+    config: Option<&Path>,
+    file: &Path,
+    volume: &str,
+    env: &Env,
+) -> Run {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("import")
+        .arg(file)
+        .args(["--volume", volume])
+        .arg("--data-dir")
+        .arg(data_dir);
+    if let Some(config) = config {
+        cmd.arg("--config").arg(config);
+    }
+    cmd.envs(env.iter().map(|(k, v)| (k, v)));
+    run(cmd, COMMAND_TIMEOUT)
+}
+
+/// Imports and asserts that the import succeeded.
+pub fn import(data_dir: &Path, file: &Path, volume: &str) -> Run {
+    let out = import_cmd(data_dir, None, file, volume, &[]);
+    assert!(
+        out.success(),
+        "graftgres import {} --volume {volume} failed\n{out}",
+        file.display()
+    );
+    out
+}
+
+/// How to start `graftgres serve`.
+#[derive(Default)]
+pub struct ServeOptions<'a> {
+    pub data_dir: Option<&'a Path>,
+    pub config: Option<&'a Path>,
+    /// Build and serve the demo volume (drops `--no-demo`).
+    pub demo: bool,
+    pub env: Vec<(&'static str, String)>,
+    /// Working directory of the server (relative paths in a config).
+    pub cwd: Option<&'a Path>,
+}
+
+/// A running `graftgres serve`, killed on drop. Its stdout/stderr are drained
+/// by threads; the last lines are kept and printed if the test fails.
+pub struct Server {
+    child: Arc<Mutex<Child>>,
+    pub port: u16,
+    log: Arc<Mutex<VecDeque<String>>>,
+}
+
+const KEPT_LOG_LINES: usize = 400;
+
+fn keep(log: &Mutex<VecDeque<String>>, line: String) {
+    let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
+    if log.len() == KEPT_LOG_LINES {
+        log.pop_front();
+    }
+    log.push_back(line);
+}
+
+impl Server {
+    /// `serve --no-demo --listen 127.0.0.1:0 --data-dir DATA`.
+    pub fn start(data_dir: &Path) -> Server {
+        Self::start_with(ServeOptions {
+            data_dir: Some(data_dir),
+            ..Default::default()
+        })
+    }
+
+    pub fn start_with(options: ServeOptions<'_>) -> Server {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("serve").args(["--listen", "127.0.0.1:0"]);
+        if let Some(data_dir) = options.data_dir {
+            cmd.arg("--data-dir").arg(data_dir);
+        }
+        if let Some(config) = options.config {
+            cmd.arg("--config").arg(config);
+        }
+        if !options.demo {
+            cmd.arg("--no-demo");
+        }
+        cmd.envs(options.env.iter().map(|(k, v)| (k, v)));
+        if let Some(cwd) = options.cwd {
+            cmd.current_dir(cwd);
+        }
+        let what = format!("{cmd:?}");
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+        let log = Arc::new(Mutex::new(VecDeque::new()));
+
+        let stderr = child.stderr.take().unwrap();
+        let stderr_log = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                keep(&stderr_log, format!("[stderr] {line}"));
+            }
+        });
+        let stdout = child.stdout.take().unwrap();
+        let stdout_log = log.clone();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut tx = Some(tx);
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(addr) = line.strip_prefix("graftgres listening on ")
+                    && let Some(tx) = tx.take()
+                {
+                    let _ = tx.send(addr.trim().to_owned());
+                }
+                keep(&stdout_log, format!("[stdout] {line}"));
+            }
+        });
+
+        let child = Arc::new(Mutex::new(child));
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        let addr = loop {
+            match rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(addr) => break addr,
+                Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() < deadline => {
+                    if let Some(status) = child.lock().unwrap().try_wait().unwrap() {
+                        std::thread::sleep(Duration::from_millis(200)); // let the log drain
+                        panic!(
+                            "{what} exited with {status} before listening\n{}",
+                            dump(&log)
+                        );
+                    }
+                }
+                Err(_) => {
+                    let _ = child.lock().unwrap().kill();
+                    panic!(
+                        "{what} printed no `graftgres listening on` line within {STARTUP_TIMEOUT:?}\n{}",
+                        dump(&log)
+                    );
+                }
+            }
+        };
+        assert!(
+            addr.starts_with("127.0.0.1:"),
+            "listening line names {addr:?}, expected 127.0.0.1:PORT"
+        );
+        let port: u16 = addr["127.0.0.1:".len()..]
+            .parse()
+            .unwrap_or_else(|e| panic!("bad port in listening line {addr:?}: {e}"));
+        assert_ne!(port, 0, "the listening line must give the real port");
+
+        let watchdog = Arc::downgrade(&child);
+        std::thread::spawn(move || {
+            std::thread::sleep(SERVER_WATCHDOG);
+            if let Some(child) = watchdog.upgrade() {
+                eprintln!(
+                    "watchdog: killing a graftgres server still running after {SERVER_WATCHDOG:?}"
+                );
+                let _ = child.lock().unwrap_or_else(|e| e.into_inner()).kill();
+            }
+        });
+        Server { child, port, log }
+    }
+
+    /// The last lines the server printed.
+    pub fn log(&self) -> String {
+        dump(&self.log)
+    }
+
+    /// A tokio-postgres connection (user `test`, no password) to `db`.
+    pub async fn client(&self, db: &str) -> tokio_postgres::Client {
+        match self.try_client(db).await {
+            Ok(client) => client,
+            Err(err) => panic!(
+                "cannot connect to database {db:?} on port {}: {err:?}\n{}",
+                self.port,
+                self.log()
+            ),
+        }
+    }
+
+    pub async fn try_client(
+        &self,
+        db: &str,
+    ) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+        let mut config = tokio_postgres::Config::new();
+        config
+            .host("127.0.0.1")
+            .port(self.port)
+            .user("test")
+            .dbname(db)
+            .application_name("graftgres-tests")
+            .connect_timeout(Duration::from_secs(30));
+        let connect = config.connect(tokio_postgres::NoTls);
+        let (client, connection) = tokio::time::timeout(Duration::from_secs(120), connect)
+            .await
+            .expect("connect did not finish within 120 s")?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        Ok(client)
+    }
+
+    /// Runs the real psql:
+    /// `psql -X -A -t -h 127.0.0.1 -p PORT -U test -d DB ARGS...`.
+    pub fn psql(&self, db: &str, args: &[&str]) -> Run {
+        let mut cmd = Command::new("psql");
+        cmd.args(["-X", "-A", "-t", "-h", "127.0.0.1", "-U", "test", "-d", db])
+            .arg("-p")
+            .arg(self.port.to_string())
+            .args(args)
+            .env("PGCONNECT_TIMEOUT", "30")
+            .env_remove("PGPASSWORD")
+            .env_remove("PGSERVICE")
+            .env_remove("PGOPTIONS");
+        run(cmd, COMMAND_TIMEOUT)
+    }
+
+    /// Whether the server process is still running.
+    pub fn is_running(&self) -> bool {
+        self.child.lock().unwrap().try_wait().unwrap().is_none()
+    }
+}
+
+fn dump(log: &Mutex<VecDeque<String>>) -> String {
+    let log = log.lock().unwrap_or_else(|e| e.into_inner());
+    let mut text = String::from("--- graftgres serve output (last lines) ---\n");
+    for line in log.iter() {
+        text.push_str(line);
+        text.push('\n');
+    }
+    text
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = child.kill();
+        let _ = child.wait();
+        drop(child);
+        if std::thread::panicking() {
+            eprintln!("{}", self.log());
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Query helpers
+// ---------------------------------------------------------------------------
+
+/// SQLSTATE of a tokio-postgres error, or a description if it has none.
+pub fn sqlstate(err: &tokio_postgres::Error) -> String {
+    match err.code() {
+        Some(code) => code.code().to_owned(),
+        None => format!("<no SQLSTATE: {err:?}>"),
+    }
+}
+
+/// The rows of a simple-query answer, every value as text (NULL = None).
+pub fn simple_rows(messages: &[SimpleQueryMessage]) -> Vec<Vec<Option<String>>> {
+    messages
+        .iter()
+        .filter_map(|m| match m {
+            SimpleQueryMessage::Row(row) => Some(
+                (0..row.len())
+                    .map(|i| row.get(i).map(str::to_owned))
+                    .collect(),
+            ),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `SHOW name` for a setting that holds a decimal integer.
+pub async fn show_u64(client: &tokio_postgres::Client, name: &str) -> u64 {
+    let messages = client
+        .simple_query(&format!("SHOW {name}"))
+        .await
+        .unwrap_or_else(|e| panic!("SHOW {name}: {e:?}"));
+    let rows = simple_rows(&messages);
+    assert_eq!(rows.len(), 1, "SHOW {name} must return one row: {rows:?}");
+    assert_eq!(
+        rows[0].len(),
+        1,
+        "SHOW {name} must return one column: {rows:?}"
+    );
+    let text = rows[0][0]
+        .as_deref()
+        .unwrap_or_else(|| panic!("SHOW {name} returned NULL"));
+    text.parse()
+        .unwrap_or_else(|e| panic!("SHOW {name} returned {text:?}, not an integer: {e}"))
+}
+
+/// `SELECT count(*) FROM table` as i64.
+pub async fn count(client: &tokio_postgres::Client, table: &str) -> i64 {
+    let sql = format!("SELECT count(*) FROM {table}");
+    client
+        .query_one(sql.as_str(), &[])
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e:?}"))
+        .get(0)
+}
+
+/// Whether `python3 -c 'import moto.server, boto3'` works.
+pub fn moto_available() -> bool {
+    Command::new("python3")
+        .args(["-c", "import moto.server, boto3"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
