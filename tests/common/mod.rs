@@ -176,12 +176,7 @@ impl std::fmt::Display for Run {
 /// Runs `cmd` to completion (stdin closed), killing it after `timeout`.
 pub fn run(mut cmd: Command, timeout: Duration) -> Run {
     let what = format!("{cmd:?}");
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+    let mut child = spawn_piped(&mut cmd, &what);
     let out = drain(child.stdout.take().unwrap());
     let err = drain(child.stderr.take().unwrap());
     let deadline = Instant::now() + timeout;
@@ -205,6 +200,15 @@ pub fn run(mut cmd: Command, timeout: Duration) -> Run {
         stdout: out.join().unwrap(),
         stderr: err.join().unwrap(),
     }
+}
+
+/// Starts `cmd` with stdin closed and stdout/stderr piped.
+fn spawn_piped(cmd: &mut Command, what: &str) -> std::process::Child {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {what}: {e}"))
 }
 
 fn drain(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
@@ -317,12 +321,7 @@ impl Server {
             cmd.current_dir(cwd);
         }
         let what = format!("{cmd:?}");
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+        let mut child = spawn_piped(&mut cmd, &what);
         let log = Arc::new(Mutex::new(VecDeque::new()));
 
         let stderr = child.stderr.take().unwrap();
