@@ -147,7 +147,15 @@ fn scope_of(conn: &Connection, read: &ReadQuery) -> PgResult<Scope> {
 }
 
 /// Starts a read and returns once its columns are known; rows follow.
-pub async fn run(conn: Conn, read: Arc<ReadQuery>, params: Vec<Value>) -> PgResult<RowStream> {
+/// `known` is the read's description from an earlier Describe, reused
+/// when it still fits the statement (a schema change makes it describe
+/// again).
+pub async fn run(
+    conn: Conn,
+    read: Arc<ReadQuery>,
+    params: Vec<Value>,
+    known: Option<Vec<Column>>,
+) -> PgResult<RowStream> {
     let (header_tx, header_rx) = tokio::sync::oneshot::channel();
     let (rows_tx, batches) = mpsc::channel(BATCHES_IN_FLIGHT);
     // Not awaited: the task streams rows while the caller sends them.
@@ -157,9 +165,12 @@ pub async fn run(conn: Conn, read: Arc<ReadQuery>, params: Vec<Value>) -> PgResu
             let mut stmt = conn
                 .prepare_cached(&read.sqlite)
                 .map_err(|e| from_sqlite(&e))?;
-            let description = describe_prepared(conn, &stmt, &read, &[])?;
+            let columns = match known {
+                Some(columns) if columns.len() == stmt.column_count() => columns,
+                _ => describe_prepared(conn, &stmt, &read, &[])?.columns,
+            };
             bind(&mut stmt, &params)?;
-            Ok((stmt, Arc::new(description.columns)))
+            Ok((stmt, Arc::new(columns)))
         })();
         match prepared {
             Ok((stmt, columns)) => {
@@ -233,12 +244,13 @@ fn stream_rows(
     }
 }
 
-/// Runs a statement on a connection for its effect (BEGIN, COMMIT, ...).
-pub async fn execute_batch(conn: Conn, sql: &'static str) -> PgResult<Conn> {
+/// Runs a statement on a connection for its effect (BEGIN, ROLLBACK).
+pub async fn execute_batch(
+    conn: PooledConnection,
+    sql: &'static str,
+) -> PgResult<PooledConnection> {
     blocking(move || {
-        conn.get()?
-            .execute_batch(sql)
-            .map_err(|e| from_sqlite(&e))?;
+        conn.execute_batch(sql).map_err(|e| from_sqlite(&e))?;
         Ok(conn)
     })
     .await

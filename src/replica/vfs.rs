@@ -89,27 +89,41 @@ impl VolumeFile {
             return Ok(0);
         }
         let end = size.min(offset + data.len());
-        let mut page_buf = vec![0u8; PAGE_SIZE];
+        // Only partial pages and page 1 (whose header is stamped) need a
+        // scratch page; SQLite's usual whole-page reads go straight into
+        // its buffer.
+        let mut scratch: Option<Vec<u8>> = None;
         let mut pos = offset;
         while pos < end {
             let page = (pos / PAGE_SIZE) as u32 + 1;
             let in_page = pos % PAGE_SIZE;
             let n = (PAGE_SIZE - in_page).min(end - pos);
-            self.volume
-                .pages()
-                .read_page(&snapshot, page, &mut page_buf)
-                .map_err(|err| {
-                    tracing::error!(volume = self.volume.name(), page, %err, "page read failed");
-                    vars::SQLITE_IOERR_READ
-                })?;
-            if page == 1 {
-                stamp_header(&mut page_buf, snapshot.lsn());
-            }
             let at = pos - offset;
-            data[at..at + n].copy_from_slice(&page_buf[in_page..in_page + n]);
+            if n == PAGE_SIZE && page != 1 {
+                self.read_page(&snapshot, page, &mut data[at..at + n])?;
+            } else {
+                let buf = scratch.get_or_insert_with(|| vec![0u8; PAGE_SIZE]);
+                self.read_page(&snapshot, page, buf)?;
+                if page == 1 {
+                    stamp_header(buf, snapshot.lsn());
+                }
+                data[at..at + n].copy_from_slice(&buf[in_page..in_page + n]);
+            }
             pos += n;
         }
         Ok(end - offset)
+    }
+}
+
+impl VolumeFile {
+    fn read_page(&self, snapshot: &Snapshot, page: u32, out: &mut [u8]) -> VfsResult<()> {
+        self.volume
+            .pages()
+            .read_page(snapshot, page, out)
+            .map_err(|err| {
+                tracing::error!(volume = self.volume.name(), page, %err, "page read failed");
+                vars::SQLITE_IOERR_READ
+            })
     }
 }
 

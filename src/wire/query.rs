@@ -28,6 +28,7 @@ use super::error_info;
 use super::session::Session;
 use crate::error::{PgError, PgResult, sqlstate};
 use crate::exec::{self, Column, Conn, Description, RowStream};
+use crate::replica::pool::PooledConnection;
 use crate::sql::{self, Command, ReadQuery};
 
 /// A statement after Parse: its plan (or the error to give on use) and,
@@ -113,6 +114,17 @@ fn session<C: ClientInfo>(client: &C) -> PgResult<Arc<Session>> {
     })
 }
 
+/// A connection from the volume's pool.
+async fn pooled(session: &Session) -> PgResult<PooledConnection> {
+    session.volume.pool.get().await.map_err(|err| {
+        tracing::error!(%err, "cannot get a SQLite connection");
+        PgError::new(
+            sqlstate::IO_ERROR,
+            format!("cannot open the database: {err}"),
+        )
+    })
+}
+
 /// The connection a statement runs on: the transaction's, else a pooled one.
 async fn connection(session: &Session) -> PgResult<Conn> {
     let guard = session.transaction.clone().lock_owned().await;
@@ -120,14 +132,15 @@ async fn connection(session: &Session) -> PgResult<Conn> {
         return Ok(Conn::Transaction(guard));
     }
     drop(guard);
-    let conn = session.volume.pool.get().await.map_err(|err| {
-        tracing::error!(%err, "cannot get a SQLite connection");
-        PgError::new(
-            sqlstate::IO_ERROR,
-            format!("cannot open the database: {err}"),
-        )
-    })?;
-    Ok(Conn::Pooled(conn))
+    Ok(Conn::Pooled(pooled(session).await?))
+}
+
+/// What a read is executed with: bound parameters and, once described,
+/// its result columns.
+#[derive(Default)]
+struct Bound {
+    params: Vec<Value>,
+    columns: Option<Vec<Column>>,
 }
 
 /// How a read's rows are handed to pgwire.
@@ -142,7 +155,7 @@ enum Delivery {
 async fn execute(
     session: &Arc<Session>,
     command: &Command,
-    params: Vec<Value>,
+    bound: Bound,
     format: &Format,
     delivery: Delivery,
 ) -> PgResult<Response> {
@@ -154,7 +167,8 @@ async fn execute(
     }
     match command {
         Command::Read(read) => {
-            let rows = exec::run(connection(session).await?, read.clone(), params).await?;
+            let conn = connection(session).await?;
+            let rows = exec::run(conn, read.clone(), bound.params, bound.columns).await?;
             read_response(rows, format, delivery).await
         }
         Command::Show { name } => {
@@ -178,16 +192,8 @@ async fn execute(
         Command::Begin => {
             let mut transaction = session.transaction.lock().await;
             if transaction.is_none() {
-                let conn = session.volume.pool.get().await.map_err(|err| {
-                    PgError::new(
-                        sqlstate::IO_ERROR,
-                        format!("cannot open the database: {err}"),
-                    )
-                })?;
-                if let Conn::Pooled(conn) = exec::execute_batch(Conn::Pooled(conn), "BEGIN").await?
-                {
-                    *transaction = Some(conn);
-                }
+                let conn = exec::execute_batch(pooled(session).await?, "BEGIN").await?;
+                *transaction = Some(conn);
             }
             Ok(Response::TransactionStart(Tag::new("BEGIN")))
         }
@@ -196,7 +202,7 @@ async fn execute(
             if let Some(conn) = conn {
                 // A read-only transaction commits by ending; the connection
                 // goes back to the pool with its snapshot released.
-                exec::execute_batch(Conn::Pooled(conn), "ROLLBACK").await?;
+                drop(exec::execute_batch(conn, "ROLLBACK").await?);
             }
             let failed = session.in_failed_transaction();
             session.set_failed(false);
@@ -299,7 +305,7 @@ impl SimpleQueryHandler for QueryHandler {
             match execute(
                 &session,
                 command,
-                Vec::new(),
+                Bound::default(),
                 &Format::UnifiedText,
                 delivery,
             )
@@ -394,19 +400,22 @@ impl ExtendedQueryHandler for QueryHandler {
             let Some(command) = prepared.command()? else {
                 return Ok(Response::EmptyQuery);
             };
-            let params = match command {
+            let bound = match command {
                 Command::Read(read) => {
                     let d = self
                         .description(&session, prepared, read, &portal.statement.parameter_types)
                         .await?;
-                    encode::decode_params(portal, &d.params)?
+                    Bound {
+                        params: encode::decode_params(portal, &d.params)?,
+                        columns: Some(d.columns),
+                    }
                 }
-                _ => Vec::new(),
+                _ => Bound::default(),
             };
             execute(
                 &session,
                 command,
-                params,
+                bound,
                 &portal.result_column_format,
                 Delivery::Stream,
             )
