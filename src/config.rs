@@ -30,6 +30,22 @@ pub struct Config {
     pub cache: CacheConfig,
     #[serde(default)]
     pub replica: ReplicaConfig,
+    /// Address to serve Prometheus metrics on (`/metrics`); none by default.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Delay added to every object-store request the replica makes, to
+    /// measure prefetching as if the store were remote. For benchmarks.
+    pub simulated_latency: Option<LatencyConfig>,
+}
+
+/// An artificial delay per object-store request (and per byte).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatencyConfig {
+    /// Added to every request, in milliseconds.
+    pub per_request_ms: u64,
+    /// Bandwidth of one request in MiB/s; 0 for unlimited.
+    #[serde(default)]
+    pub mib_per_second: u64,
 }
 
 /// Where the Graft volumes live.
@@ -79,6 +95,10 @@ pub struct ReplicaConfig {
     pub poll_interval_ms: u64,
     /// SQLite connections kept per volume.
     pub pool_size: usize,
+    /// Index-aware prefetching, and fetching B-tree interior pages when a
+    /// volume opens (`SET graftgres.prefetch = off` turns it off for a
+    /// session).
+    pub prefetch: bool,
 }
 
 impl Default for ReplicaConfig {
@@ -86,6 +106,7 @@ impl Default for ReplicaConfig {
         Self {
             poll_interval_ms: 500,
             pool_size: 8,
+            prefetch: true,
         }
     }
 }

@@ -149,6 +149,9 @@ fn serve(config: Config) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
+        if let Some(listen) = config.metrics_listen {
+            graftgres::telemetry::install(listen)?;
+        }
         let replica = Arc::new(Replica::new(&config)?);
         let listener = wire::bind(config.listen()).await?;
         let addr = listener.local_addr()?;

@@ -15,7 +15,9 @@ use rusqlite::{Connection, Statement};
 use tokio::sync::{OwnedMutexGuard, mpsc};
 
 use crate::error::{PgError, PgResult};
+use crate::prefetch;
 use crate::replica::pool::PooledConnection;
+use crate::replica::stats::QueryStats;
 use crate::sql::ReadQuery;
 use crate::sql::types::{
     Scope, from_declared, parameter_types, projection_names, projection_types, tables_read,
@@ -146,6 +148,14 @@ fn scope_of(conn: &Connection, read: &ReadQuery) -> PgResult<Scope> {
     Ok(scope)
 }
 
+/// How a read runs: whether its pages are prefetched, and the stats its
+/// object-store traffic is counted in.
+#[derive(Clone)]
+pub struct RunOptions {
+    pub prefetch: bool,
+    pub stats: Arc<QueryStats>,
+}
+
 /// Starts a read and returns once its columns are known; rows follow.
 /// `known` is the read's description from an earlier Describe, reused
 /// when it still fits the statement (a schema change makes it describe
@@ -155,13 +165,19 @@ pub async fn run(
     read: Arc<ReadQuery>,
     params: Vec<Value>,
     known: Option<Vec<Column>>,
+    options: RunOptions,
 ) -> PgResult<RowStream> {
     let (header_tx, header_rx) = tokio::sync::oneshot::channel();
     let (rows_tx, batches) = mpsc::channel(BATCHES_IN_FLIGHT);
     // Not awaited: the task streams rows while the caller sends them.
     tokio::task::spawn_blocking(move || {
+        // Every page SQLite reads from here on counts for this query.
+        let _counting = options.stats.enter();
         let prepared = (|| {
             let conn = conn.get()?;
+            if options.prefetch {
+                prefetch::before_statement(conn, &read.sqlite, &params, &options.stats);
+            }
             let mut stmt = conn
                 .prepare_cached(&read.sqlite)
                 .map_err(|e| from_sqlite(&e))?;
@@ -178,6 +194,11 @@ pub async fn run(
                 if header_tx.send(Ok(columns)).is_ok() {
                     stream_rows(stmt, width, &rows_tx);
                 }
+                let stats = options.stats.snapshot();
+                if stats.requests > 0 {
+                    tracing::debug!(%stats, sql = %read.sqlite, "object-store traffic of a read");
+                }
+                crate::telemetry::record_read(&stats);
             }
             Err(err) => {
                 let _ = header_tx.send(Err(err));

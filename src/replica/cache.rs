@@ -17,11 +17,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use graft::core::SegmentId;
-use quick_cache::Weighter;
-use quick_cache::sync::Cache;
+use quick_cache::sync::{Cache, DefaultLifecycle, GuardResult, PlaceholderGuard};
+use quick_cache::{DefaultHashBuilder, Weighter};
 
 /// Identifies one compressed frame (or run of frames) of a segment.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FrameKey {
     pub sid: SegmentId,
     pub start: usize,
@@ -37,13 +37,34 @@ impl FrameKey {
 /// A decompressed frame: its pages back to back.
 pub type DecodedFrame = Arc<Vec<u8>>;
 
+/// Weighs a decoded frame by its size in bytes.
 #[derive(Clone)]
-struct ByteWeighter;
+pub struct ByteWeighter;
 
 impl Weighter<FrameKey, DecodedFrame> for ByteWeighter {
     fn weight(&self, _key: &FrameKey, frame: &DecodedFrame) -> u64 {
         frame.len() as u64
     }
+}
+
+/// The right to load a frame that no one else is loading; dropping it
+/// without inserting lets a waiter load it instead.
+pub type LoadGuard<'a> = PlaceholderGuard<
+    'a,
+    FrameKey,
+    DecodedFrame,
+    ByteWeighter,
+    DefaultHashBuilder,
+    DefaultLifecycle<FrameKey, DecodedFrame>,
+>;
+
+/// What a batch loader finds for a frame it wants.
+pub enum Claim<'a> {
+    Cached(DecodedFrame),
+    /// Absent: the caller loads it and inserts through the guard.
+    Load(LoadGuard<'a>),
+    /// Another thread is loading it right now.
+    Loading,
 }
 
 /// Memory tier: decoded frames.
@@ -69,8 +90,29 @@ impl MemoryCache {
         self.frames.get_or_insert_with(key, load)
     }
 
+    /// The cached frame, without loading it.
+    pub fn get(&self, key: &FrameKey) -> Option<DecodedFrame> {
+        self.frames.get(key)
+    }
+
+    /// Looks a frame up for a batch load, never waiting on another loader.
+    pub fn claim(&self, key: &FrameKey) -> Claim<'_> {
+        match self
+            .frames
+            .get_value_or_guard(key, Some(std::time::Duration::ZERO))
+        {
+            GuardResult::Value(frame) => Claim::Cached(frame),
+            GuardResult::Guard(guard) => Claim::Load(guard),
+            GuardResult::Timeout => Claim::Loading,
+        }
+    }
+
     pub fn weight(&self) -> u64 {
         self.frames.weight()
+    }
+
+    pub fn capacity(&self) -> u64 {
+        self.frames.capacity()
     }
 }
 
@@ -147,6 +189,10 @@ impl DiskCache {
             }
         }
         self.used.store(used, Ordering::Relaxed);
+    }
+
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
     }
 
     pub fn used(&self) -> u64 {

@@ -1,17 +1,34 @@
-//! Page reads: from the memory tier, else the disk tier, else one ranged GET
-//! of the frame that holds the page.
+//! Page reads: from the memory tier, else the disk tier, else ranged GETs of
+//! the frames that hold the pages.
 //!
-//! These calls block. SQLite calls them from its VFS on a blocking thread;
-//! the object-store future runs on the Tokio runtime through
-//! `Handle::block_on`, which must never happen on an async task.
+//! Two ways in:
+//! - [`PageStore::read_page`], SQLite's on-demand path: one page, one frame,
+//!   one round on a miss. It blocks, and runs the object-store future through
+//!   `Handle::block_on`, so it must never run on an async task.
+//! - [`PageStore::fetch_pages`], the prefetcher's path: a set of pages becomes
+//!   the set of frames not yet cached, adjacent frames of one segment merge
+//!   into one GET, and all GETs are in flight together (at most
+//!   [`FETCH_CONCURRENCY`] at once). Frames someone else is already loading
+//!   are left to them, so concurrent misses never fetch a frame twice.
+//!
+//! Every request is counted in the current query's [`QueryStats`].
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt, stream};
 
-use super::cache::{DecodedFrame, DiskCache, FrameKey, MemoryCache};
+use super::cache::{Claim, DecodedFrame, DiskCache, FrameKey, LoadGuard, MemoryCache};
 use super::remote::{Remote, RemoteError};
 use super::snapshot::{FrameRef, PAGE_SIZE, PageSource, Snapshot};
+use super::stats::QueryStats;
+
+/// GETs in flight at once for one batch.
+pub const FETCH_CONCURRENCY: usize = 128;
+
+/// Adjacent frames merge into one GET up to this many bytes.
+const MAX_MERGED_BYTES: usize = 2 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -23,12 +40,40 @@ pub enum FetchError {
     PastEnd { page: u32, page_count: u32 },
 }
 
+/// One 4 KiB page held in a cached frame.
+#[derive(Clone)]
+pub struct Page {
+    frame: DecodedFrame,
+    at: usize,
+}
+
+impl std::ops::Deref for Page {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.frame[self.at..self.at + PAGE_SIZE]
+    }
+}
+
 /// Reads pages of any snapshot of any volume of one bucket.
 pub struct PageStore {
     remote: Remote,
     memory: MemoryCache,
     disk: Option<DiskCache>,
     runtime: tokio::runtime::Handle,
+}
+
+/// Frames fetched with one GET: consecutive byte ranges of one segment.
+struct Run<'a> {
+    frames: Vec<(Arc<FrameRef>, LoadGuard<'a>)>,
+}
+
+impl Run<'_> {
+    fn bytes(&self) -> std::ops::Range<usize> {
+        let first = &self.frames[0].0;
+        let last = &self.frames[self.frames.len() - 1].0;
+        first.bytes.start..last.bytes.end
+    }
 }
 
 impl PageStore {
@@ -66,7 +111,14 @@ impl PageStore {
             }
             PageSource::Frame(frame) => frame,
         };
-        let decoded = self.frame(&frame)?;
+        let key = frame.key();
+        let decoded = self.memory.get_or_load(&key, || {
+            let compressed = self.compressed(&key)?;
+            decode(&key, &frame, &compressed)
+        })?;
+        if let Some(stats) = QueryStats::current() {
+            stats.record_use(&key);
+        }
         let pos = frame
             .position(page)
             .expect("snapshot maps the page to a frame holding it");
@@ -74,16 +126,97 @@ impl PageStore {
         Ok(())
     }
 
-    fn frame(&self, frame: &Arc<FrameRef>) -> Result<DecodedFrame, FetchError> {
-        let key = FrameKey {
-            sid: frame.sid.clone(),
-            start: frame.bytes.start,
-            end: frame.bytes.end,
-        };
-        self.memory.get_or_load(&key, || {
-            let compressed = self.compressed(&key)?;
-            decode(&key, frame, &compressed)
-        })
+    /// Page `page` of `snapshot` if its frame is in memory; never fetches.
+    /// A never-written page is `None` too.
+    pub fn cached_page(&self, snapshot: &Snapshot, page: u32) -> Option<Page> {
+        let frame = snapshot.frame_of(page)?;
+        let decoded = self.memory.get(&frame.key())?;
+        let at = frame.position(page)? * PAGE_SIZE;
+        Some(Page { frame: decoded, at })
+    }
+
+    /// Brings every page of `pages` into the memory tier: one round of GETs
+    /// for all missing frames (see the module doc). Returns the number of
+    /// GETs. Blocks; call from a blocking thread.
+    pub fn fetch_pages(
+        &self,
+        snapshot: &Snapshot,
+        pages: impl IntoIterator<Item = u32>,
+        stats: &QueryStats,
+    ) -> Result<usize, FetchError> {
+        let mut frames: BTreeMap<FrameKey, Arc<FrameRef>> = BTreeMap::new();
+        for page in pages {
+            if let Some(frame) = snapshot.frame_of(page) {
+                frames.entry(frame.key()).or_insert(frame);
+            }
+        }
+        let mut runs: Vec<Run<'_>> = Vec::new();
+        let mut elsewhere = Vec::new();
+        for (key, frame) in frames {
+            let guard = match self.memory.claim(&key) {
+                Claim::Cached(_) => continue,
+                Claim::Loading => {
+                    elsewhere.push((key, frame));
+                    continue;
+                }
+                Claim::Load(guard) => guard,
+            };
+            if let Some(compressed) = self.disk.as_ref().and_then(|disk| disk.get(&key)) {
+                let _ = guard.insert(decode(&key, &frame, &compressed)?);
+                continue;
+            }
+            // Keys sort by segment, then offset: a frame that starts where
+            // the previous run ends extends it.
+            match runs.last_mut() {
+                Some(run)
+                    if run.frames[0].0.sid == frame.sid
+                        && run.bytes().end == frame.bytes.start
+                        && frame.bytes.end - run.bytes().start <= MAX_MERGED_BYTES =>
+                {
+                    run.frames.push((frame, guard));
+                }
+                _ => runs.push(Run {
+                    frames: vec![(frame, guard)],
+                }),
+            }
+        }
+        let requests = runs.len();
+        for _ in 0..requests.div_ceil(FETCH_CONCURRENCY) {
+            stats.record_round(1);
+        }
+        self.runtime.block_on(
+            stream::iter(runs)
+                .map(|run| self.load_run(run, stats))
+                .buffer_unordered(FETCH_CONCURRENCY)
+                .try_collect::<()>(),
+        )?;
+        // Frames another thread was loading: wait for them (or load them
+        // if that load failed), so they are in memory when this returns.
+        for (key, frame) in elsewhere {
+            self.memory.get_or_load(&key, || {
+                let compressed = self.compressed(&key)?;
+                decode(&key, &frame, &compressed)
+            })?;
+        }
+        Ok(requests)
+    }
+
+    /// Fetches one run with one GET and caches each of its frames.
+    async fn load_run(&self, run: Run<'_>, stats: &QueryStats) -> Result<(), FetchError> {
+        let range = run.bytes();
+        let sid = run.frames[0].0.sid.clone();
+        let bytes = self.remote.get_segment_range(&sid, range.clone()).await?;
+        stats.record_request(bytes.len(), run.frames.iter().map(|(f, _)| f.key()));
+        for (frame, guard) in run.frames {
+            let key = frame.key();
+            let compressed =
+                bytes.slice(frame.bytes.start - range.start..frame.bytes.end - range.start);
+            if let Some(disk) = &self.disk {
+                disk.put(&key, &compressed);
+            }
+            let _ = guard.insert(decode(&key, &frame, &compressed)?);
+        }
+        Ok(())
     }
 
     fn compressed(&self, key: &FrameKey) -> Result<Bytes, FetchError> {
@@ -94,6 +227,10 @@ impl PageStore {
             .runtime
             .block_on(self.remote.get_segment_range(&key.sid, key.start..key.end))?;
         tracing::debug!(sid = %key.sid.short(), bytes = bytes.len(), "fetched frame");
+        if let Some(stats) = QueryStats::current() {
+            stats.record_round(1);
+            stats.record_request(bytes.len(), [key.clone()]);
+        }
         if let Some(disk) = &self.disk {
             disk.put(key, &bytes);
         }
@@ -102,6 +239,13 @@ impl PageStore {
 
     pub fn memory_bytes(&self) -> u64 {
         self.memory.weight()
+    }
+
+    /// How many bytes of decoded frames the local tiers can hold: a bound
+    /// for read-ahead, beyond which prefetched pages would evict each other.
+    pub fn cache_budget(&self) -> u64 {
+        let disk = self.disk.as_ref().map_or(0, DiskCache::max_bytes);
+        self.memory.capacity().max(disk)
     }
 }
 

@@ -12,6 +12,7 @@ pub mod manifest;
 pub mod pool;
 pub mod remote;
 pub mod snapshot;
+pub mod stats;
 pub mod vfs;
 pub mod volume;
 
@@ -26,12 +27,18 @@ use cache::{DiskCache, MemoryCache};
 use fetch::PageStore;
 use pool::{ConnectionManager, Pool};
 use remote::Remote;
+use stats::{QueryStats, StatsSnapshot};
 use volume::Volume;
 
 /// A volume this replica serves, with its connection pool.
 pub struct OpenVolume {
     pub volume: Arc<Volume>,
     pub pool: Pool,
+    /// Whether sessions prefetch by default (`replica.prefetch`).
+    pub prefetch: bool,
+    /// What fetching the interior pages cost: `None` while it runs in the
+    /// background (or when prefetching is off).
+    pub warmup: tokio::sync::watch::Receiver<Option<StatsSnapshot>>,
 }
 
 pub struct Replica {
@@ -57,7 +64,14 @@ impl Replica {
     /// Builds a replica from the config. Must run inside the Tokio runtime.
     pub fn new(config: &Config) -> anyhow::Result<Self> {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-        let remote = Remote::open(&config.store()).context("cannot open the object store")?;
+        let mut remote = Remote::open(&config.store()).context("cannot open the object store")?;
+        if let Some(latency) = &config.simulated_latency {
+            tracing::warn!(
+                ?latency,
+                "adding simulated latency to every object-store request"
+            );
+            remote = remote.with_latency(latency);
+        }
         let memory = MemoryCache::new(config.cache.memory_mib << 20);
         let disk =
             match config.cache.disk_mib {
@@ -103,14 +117,55 @@ impl Replica {
         };
         let volume = Volume::open(name, log, self.remote.clone(), self.pages.clone()).await?;
         volume.follow(self.config.poll_interval());
+        // The interior pages come in the background: the first query need
+        // not wait for them (its own prefetch walks what it needs).
+        let (warmed, warmup) = tokio::sync::watch::channel(None);
+        if self.config.prefetch {
+            let volume = volume.clone();
+            tokio::spawn(async move {
+                let _ = warmed.send(Some(warm_up(&volume).await));
+            });
+        }
         let key = format!("graftgres-{}-{}", self.id, name);
         vfs::register_volume(&key, volume.clone());
         let pool = Pool::builder(ConnectionManager::new(key))
             .max_size(self.config.pool_size)
             .build()
             .map_err(|err| OpenError::Pool(err.to_string()))?;
-        let open = Arc::new(OpenVolume { volume, pool });
+        let open = Arc::new(OpenVolume {
+            volume,
+            pool,
+            prefetch: self.config.prefetch,
+            warmup,
+        });
         volumes.insert(name.to_owned(), open.clone());
         Ok(Some(open))
     }
+}
+
+/// Fetches a newly opened volume's schema and B-tree interior pages (see
+/// [`crate::prefetch::warmup`]). A failure only costs speed: it is logged.
+async fn warm_up(volume: &Arc<Volume>) -> StatsSnapshot {
+    let stats = QueryStats::new();
+    let task = {
+        let (volume, stats) = (volume.clone(), stats.clone());
+        tokio::task::spawn_blocking(move || crate::prefetch::warm_up(&volume, &stats))
+    };
+    match task.await {
+        Ok(Ok(warmed)) => {
+            let cost = stats.snapshot();
+            tracing::info!(
+                volume = volume.name(),
+                trees = warmed.trees,
+                pages = warmed.pages,
+                share_of_pages = warmed.pages as f64 / f64::from(volume.latest().page_count().max(1)),
+                %cost,
+                "fetched interior pages"
+            );
+            crate::telemetry::record_warmup(&cost);
+        }
+        Ok(Err(err)) => tracing::warn!(volume = volume.name(), %err, "cannot fetch interior pages"),
+        Err(err) => tracing::warn!(volume = volume.name(), %err, "warm-up task failed"),
+    }
+    stats.snapshot()
 }

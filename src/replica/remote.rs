@@ -9,6 +9,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use bilrost::OwnedMessage;
 use bytes::Bytes;
@@ -22,7 +23,7 @@ use object_store::path::Path;
 use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, PutMode, PutOptions, PutPayload};
 
-use crate::config::StoreConfig;
+use crate::config::{LatencyConfig, StoreConfig};
 
 /// Process-wide object-store counters (shown by `SHOW graftgres.*`).
 #[derive(Debug, Default)]
@@ -57,9 +58,41 @@ pub type Result<T> = std::result::Result<T, RemoteError>;
 #[derive(Debug, Clone)]
 pub struct Remote {
     store: Arc<dyn ObjectStore>,
+    delay: Option<Delay>,
+}
+
+/// Simulated latency (see [`Remote::with_latency`]).
+#[derive(Debug, Clone, Copy)]
+struct Delay {
+    per_request: Duration,
+    per_byte: Duration,
 }
 
 impl Remote {
+    /// Adds `latency` to every request (see [`LatencyConfig`]): the delay
+    /// lives in this fetch path, so it works the same for every store.
+    pub fn with_latency(self, latency: &LatencyConfig) -> Self {
+        let per_byte = match latency.mib_per_second {
+            0 => Duration::ZERO,
+            mib => Duration::from_secs(1) / u32::try_from(mib << 20).unwrap_or(u32::MAX),
+        };
+        Self {
+            delay: Some(Delay {
+                per_request: Duration::from_millis(latency.per_request_ms),
+                per_byte,
+            }),
+            ..self
+        }
+    }
+
+    /// Waits out the simulated latency of a request that moved `bytes`.
+    async fn simulate(&self, bytes: usize) {
+        if let Some(delay) = self.delay {
+            let transfer = delay.per_byte * u32::try_from(bytes).unwrap_or(u32::MAX);
+            tokio::time::sleep(delay.per_request + transfer).await;
+        }
+    }
+
     pub fn open(config: &StoreConfig) -> anyhow::Result<Self> {
         let store: Arc<dyn ObjectStore> = match config {
             StoreConfig::Local { path } => {
@@ -91,7 +124,7 @@ impl Remote {
                 }
             }
         };
-        Ok(Self { store })
+        Ok(Self { store, delay: None })
     }
 
     /// The same store as Graft's writer runtime sees it. For S3, Graft reads
@@ -113,10 +146,12 @@ impl Remote {
             Ok(result) => {
                 let bytes = result.bytes().await?;
                 STATS.record(bytes.len());
+                self.simulate(bytes.len()).await;
                 Ok(Some(bytes))
             }
             Err(object_store::Error::NotFound { .. }) => {
                 STATS.record(0);
+                self.simulate(0).await;
                 Ok(None)
             }
             Err(err) => Err(err.into()),
@@ -145,6 +180,7 @@ impl Remote {
         let prefix = Path::from_iter(["logs", &log.serialize(), "commits"]);
         let objects: Vec<_> = self.store.list(Some(&prefix)).try_collect().await?;
         STATS.record(0);
+        self.simulate(0).await;
         let mut lsns = Vec::with_capacity(objects.len());
         for object in objects {
             let name = object.location.filename().unwrap_or_default();
@@ -183,6 +219,7 @@ impl Remote {
             .get_range(&path, range.start as u64..range.end as u64)
             .await?;
         STATS.record(bytes.len());
+        self.simulate(bytes.len()).await;
         Ok(bytes)
     }
 }

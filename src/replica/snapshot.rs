@@ -13,6 +13,8 @@ use std::sync::Arc;
 use graft::core::commit::Commit;
 use graft::core::{LogId, PageIdx, SegmentId};
 
+use super::cache::FrameKey;
+
 /// SQLite and Graft pages are always 4 KiB.
 pub const PAGE_SIZE: usize = 4096;
 
@@ -35,6 +37,15 @@ impl FrameRef {
 
     pub fn decoded_len(&self) -> usize {
         self.pages.len() * PAGE_SIZE
+    }
+
+    /// The key the frame is cached under.
+    pub fn key(&self) -> FrameKey {
+        FrameKey {
+            sid: self.sid.clone(),
+            start: self.bytes.start,
+            end: self.bytes.end,
+        }
     }
 }
 
@@ -97,6 +108,14 @@ impl Snapshot {
             0 => PageSource::Empty,
             n => PageSource::Frame(self.frames[n as usize - 1].clone()),
         })
+    }
+
+    /// The frame holding page `page`, if it is stored at all.
+    pub fn frame_of(&self, page: u32) -> Option<Arc<FrameRef>> {
+        match self.locate(page)? {
+            PageSource::Frame(frame) => Some(frame),
+            PageSource::Empty => None,
+        }
     }
 
     /// Number of distinct frames the snapshot's pages live in.

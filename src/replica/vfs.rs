@@ -52,6 +52,11 @@ pub fn register_volume(key: &str, volume: Arc<Volume>) {
     VOLUMES.write().insert(key.to_owned(), volume);
 }
 
+/// The volume SQLite knows under the file name `key` (a connection's path).
+pub fn volume(key: &str) -> Option<Arc<Volume>> {
+    VOLUMES.read().get(key).cloned()
+}
+
 /// Registers the VFS with SQLite once per process.
 fn ensure_registered() {
     static REGISTERED: OnceLock<()> = OnceLock::new();

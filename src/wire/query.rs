@@ -168,7 +168,8 @@ async fn execute(
     match command {
         Command::Read(read) => {
             let conn = connection(session).await?;
-            let rows = exec::run(conn, read.clone(), bound.params, bound.columns).await?;
+            let options = session.run_options();
+            let rows = exec::run(conn, read.clone(), bound.params, bound.columns, options).await?;
             read_response(rows, format, delivery).await
         }
         Command::Show { name } => {

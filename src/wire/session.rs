@@ -8,9 +8,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use parking_lot::Mutex;
 
 use crate::error::{PgError, PgResult, sqlstate};
+use crate::exec::RunOptions;
 use crate::replica::OpenVolume;
 use crate::replica::pool::PooledConnection;
 use crate::replica::remote::STATS;
+use crate::replica::stats::QueryStats;
+
+/// The setting that turns prefetching on or off for a session.
+pub const PREFETCH: &str = "graftgres.prefetch";
 
 /// The Postgres version graftgres speaks as.
 pub const SERVER_VERSION: &str = "15.0 (graftgres)";
@@ -23,6 +28,8 @@ pub struct Session {
     pub transaction: Arc<tokio::sync::Mutex<Option<PooledConnection>>>,
     /// Whether the open transaction hit an error (Postgres's "aborted" state).
     failed: AtomicBool,
+    /// Object-store traffic of the last read (`SHOW graftgres.last_query`).
+    last_read: Mutex<Arc<QueryStats>>,
 }
 
 /// Settings every session starts with: what a Postgres 15 hot standby says.
@@ -65,6 +72,14 @@ pub fn default_settings() -> BTreeMap<String, String> {
     .collect()
 }
 
+/// Settings a session on `volume` starts with.
+fn defaults_for(volume: &OpenVolume) -> BTreeMap<String, String> {
+    let mut settings = default_settings();
+    let prefetch = if volume.prefetch { "on" } else { "off" };
+    settings.insert(PREFETCH.into(), prefetch.into());
+    settings
+}
+
 /// The startup ParameterStatus set, with Postgres's spelling of the names.
 pub const REPORTED: [(&str, &str); 12] = [
     ("server_version", "server_version"),
@@ -86,7 +101,7 @@ pub const REPORTED: [(&str, &str); 12] = [
 
 impl Session {
     pub fn new(volume: Arc<OpenVolume>, user: String, application_name: Option<&str>) -> Self {
-        let mut settings = default_settings();
+        let mut settings = defaults_for(&volume);
         if let Some(name) = application_name {
             settings.insert("application_name".into(), name.to_owned());
         }
@@ -96,6 +111,17 @@ impl Session {
             settings: Mutex::new(settings),
             transaction: Default::default(),
             failed: AtomicBool::new(false),
+            last_read: Mutex::new(QueryStats::new()),
+        }
+    }
+
+    /// Options for the next read; its traffic becomes the last read's.
+    pub fn run_options(&self) -> RunOptions {
+        let stats = QueryStats::new();
+        *self.last_read.lock() = stats.clone();
+        RunOptions {
+            prefetch: self.setting(PREFETCH).as_deref() == Some("on"),
+            stats,
         }
     }
 
@@ -114,6 +140,14 @@ impl Session {
                 return Ok(STATS.bytes.load(Ordering::Relaxed).to_string());
             }
             "graftgres.snapshot_lsn" => return Ok(self.volume.volume.latest().lsn().to_string()),
+            "graftgres.last_query" => return Ok(self.last_read.lock().snapshot().to_string()),
+            "graftgres.warmup" => {
+                return Ok(match (*self.volume.warmup.borrow(), self.volume.prefetch) {
+                    (Some(cost), _) => cost.to_string(),
+                    (None, true) => "running".to_owned(),
+                    (None, false) => "off".to_owned(),
+                });
+            }
             _ => {}
         }
         self.setting(&name).ok_or_else(|| unrecognized(&name))
@@ -133,6 +167,18 @@ impl Session {
             // SET TRANSACTION ... / SET SESSION CHARACTERISTICS: snapshot
             // isolation is all a replica offers; accept and keep it.
             "transaction" => return Ok(()),
+            PREFETCH => {
+                let on = matches!(value.to_lowercase().as_str(), "on" | "true" | "1" | "yes");
+                if !on && !off {
+                    return Err(PgError::new(
+                        sqlstate::INVALID_PARAMETER_VALUE,
+                        format!("parameter \"{PREFETCH}\" requires a Boolean value"),
+                    ));
+                }
+                let value = if on { "on" } else { "off" };
+                self.settings.lock().insert(name, value.into());
+                return Ok(());
+            }
             _ => {}
         }
         let mut settings = self.settings.lock();
@@ -145,7 +191,7 @@ impl Session {
 
     /// `RESET name` / `RESET ALL`.
     pub fn reset(&self, name: Option<&str>) -> PgResult<()> {
-        let defaults = default_settings();
+        let defaults = defaults_for(&self.volume);
         let mut settings = self.settings.lock();
         match name.map(canonical) {
             None => {
