@@ -329,9 +329,34 @@ fn main() -> anyhow::Result<()> {
             results.push(total);
         }
         ratio("open + first rowid lookup", &results[0], &results[1]);
-        anyhow::Ok(())
+        warm_overhead(&root).await
     })?;
     warm_reads(&root)?;
+    Ok(())
+}
+
+/// What the plan analysis costs a warm query (every page cached): the
+/// same point lookup repeated with prefetch off and on.
+async fn warm_overhead(root: &Path) -> anyhow::Result<()> {
+    let cache = tempfile::tempdir()?;
+    let config = config(root, cache.path(), 0, true);
+    let (open, _) = open(&config).await?;
+    warmed(&open, Instant::now()).await?;
+    let w = &workloads()[1];
+    query(&open, w, true).await?;
+    for prefetch in [false, true, false, true] {
+        let n = 2000;
+        let start = Instant::now();
+        for _ in 0..n {
+            query(&open, w, prefetch).await?;
+        }
+        let per = start.elapsed() / n;
+        println!(
+            "warm index point lookup, prefetch {}: {:.1} us per query",
+            if prefetch { "on " } else { "off" },
+            per.as_secs_f64() * 1e6
+        );
+    }
     Ok(())
 }
 

@@ -22,7 +22,7 @@ pub mod record;
 pub mod walk;
 pub mod warmup;
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use rusqlite::Connection;
 use rusqlite::types::Value;
@@ -32,6 +32,7 @@ use crate::replica::snapshot::Snapshot;
 use crate::replica::stats::QueryStats;
 use crate::replica::vfs;
 use crate::replica::volume::Volume;
+use plan::Plan;
 use record::Key;
 use walk::{KeyRange, Pages, Target};
 
@@ -90,17 +91,17 @@ fn prefetch(
     params: &[Value],
     stats: &QueryStats,
 ) -> anyhow::Result<()> {
-    let plan = plan::analyse(conn, sql, params)?;
+    let snapshot = volume.latest();
+    let plan = cached_plan(conn, volume, &snapshot, sql)?;
     if plan.loops.is_empty() {
         return Ok(());
     }
-    let snapshot = volume.latest();
     let pages = StorePages {
         store: volume.pages(),
         snapshot: &snapshot,
         stats,
     };
-    let known: Vec<Target> = plan.loops.iter().filter_map(plan::Loop::known).collect();
+    let known: Vec<Target> = plan.loops.iter().filter_map(|l| l.known(params)).collect();
     if !known.is_empty() {
         walk::prefetch(&pages, &known)?;
     }
@@ -114,6 +115,38 @@ fn prefetch(
         }
     }
     Ok(())
+}
+
+/// Plans analysed lately, by log, schema version and statement text.
+type PlanKey = (String, [u8; 4], String);
+static PLANS: LazyLock<quick_cache::sync::Cache<PlanKey, Arc<Plan>>> =
+    LazyLock::new(|| quick_cache::sync::Cache::new(PLAN_CACHE_ENTRIES));
+
+/// Plans kept (they hold no values, so one serves every execution).
+const PLAN_CACHE_ENTRIES: usize = 4096;
+
+/// The statement's plan, analysed once per schema version: the schema
+/// cookie (page 1, bytes 40..44) changes with every schema change.
+fn cached_plan(
+    conn: &Connection,
+    volume: &Volume,
+    snapshot: &Snapshot,
+    sql: &str,
+) -> rusqlite::Result<Arc<Plan>> {
+    let cookie = volume
+        .pages()
+        .cached_page(snapshot, 1)
+        .and_then(|page| page.get(40..44).and_then(|c| c.try_into().ok()));
+    let Some(cookie) = cookie else {
+        return plan::analyse(conn, sql).map(Arc::new);
+    };
+    let key = (snapshot.log().serialize(), cookie, sql.to_owned());
+    if let Some(plan) = PLANS.get(&key) {
+        return Ok(plan);
+    }
+    let plan = Arc::new(plan::analyse(conn, sql)?);
+    PLANS.insert(key, plan.clone());
+    Ok(plan)
 }
 
 /// Runs a derived query (see [`plan`]) for an inner loop's keys.

@@ -112,8 +112,14 @@ fn parse_line(detail: &str) -> Option<PlanLine> {
 /// Where a loop's keys come from.
 #[derive(Debug, Clone)]
 pub enum KeySource {
-    /// Known before the statement runs.
-    Known(Vec<KeyRange>),
+    /// Constants and parameters: known before the statement runs, once
+    /// the parameters are bound. A plan holds the expressions, so it can be
+    /// cached per statement text.
+    Known {
+        points: Option<Vec<Expr>>,
+        lo: Option<Expr>,
+        hi: Option<Expr>,
+    },
     /// Values of an expression over the outer loops' tables.
     Derived(String),
     /// Every key: a scan.
@@ -154,9 +160,24 @@ impl Loop {
         Some(target)
     }
 
-    pub fn known(&self) -> Option<Target> {
+    /// The target of a loop whose keys are known with `params` bound.
+    pub fn known(&self, params: &[Value]) -> Option<Target> {
         match &self.keys {
-            KeySource::Known(keys) => self.target(keys.clone()),
+            KeySource::Known { points, lo, hi } => {
+                let bound = |e: &Option<Expr>| e.as_ref().and_then(|e| constant(e, params));
+                let keys = match points {
+                    Some(points) => points
+                        .iter()
+                        .filter_map(|e| constant(e, params))
+                        .map(KeyRange::point)
+                        .collect(),
+                    None => vec![KeyRange {
+                        lo: bound(lo),
+                        hi: bound(hi),
+                    }],
+                };
+                self.target(keys)
+            }
             KeySource::All => Some(self.target.clone()),
             KeySource::Derived(_) => None,
         }
@@ -233,8 +254,9 @@ pub struct Plan {
     pub loops: Vec<Loop>,
 }
 
-/// Analyses `sql` (SQLite text) as it would run on `conn` with `params`.
-pub fn analyse(conn: &Connection, sql: &str, params: &[Value]) -> rusqlite::Result<Plan> {
+/// Analyses `sql` (SQLite text) as it would run on `conn`, for any
+/// parameter values.
+pub fn analyse(conn: &Connection, sql: &str) -> rusqlite::Result<Plan> {
     let mut plan = Plan::default();
     let Some(query) = parse_select(sql) else {
         return Ok(plan);
@@ -250,7 +272,7 @@ pub fn analyse(conn: &Connection, sql: &str, params: &[Value]) -> rusqlite::Resu
         else {
             continue; // a subquery, a CTE or a view's inner table
         };
-        if let Some(l) = resolve(&schema, &query, source, &line, params, &done)? {
+        if let Some(l) = resolve(&schema, &query, source, &line, &done)? {
             plan.loops.push(l);
         }
         done.push(source.alias.to_lowercase());
@@ -427,7 +449,6 @@ fn resolve(
     query: &Select,
     source: &Source,
     line: &PlanLine,
-    params: &[Value],
     outer: &[String],
 ) -> rusqlite::Result<Option<Loop>> {
     let Some(table_root) = schema.root("table", &source.table)? else {
@@ -542,7 +563,7 @@ fn resolve(
         schema,
         sources: &query.sources,
     };
-    let keys = keys_for(query, source, &names, params, outer, &resolver)?;
+    let keys = keys_for(query, source, &names, outer, &resolver)?;
     let derived = match &keys {
         Some(KeySource::Derived(expr)) => derived_query(query, expr, outer, &resolver)?,
         _ => None,
@@ -640,6 +661,27 @@ fn is_column(
     })
 }
 
+/// Whether `expr` is a literal or a parameter (what [`constant`] evaluates).
+fn is_constant(expr: &Expr) -> bool {
+    match expr {
+        Expr::Value(v) => matches!(
+            v.value,
+            SqlValue::Number(..)
+                | SqlValue::SingleQuotedString(_)
+                | SqlValue::Boolean(_)
+                | SqlValue::Null
+                | SqlValue::Placeholder(_)
+        ),
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        }
+        | Expr::Nested(expr)
+        | Expr::Cast { expr, .. } => is_constant(expr),
+        _ => false,
+    }
+}
+
 /// A constant's value: literals and bound parameters.
 fn constant(expr: &Expr, params: &[Value]) -> Option<Key> {
     match expr {
@@ -682,14 +724,13 @@ fn keys_for(
     query: &Select,
     source: &Source,
     names: &[String],
-    params: &[Value],
     outer: &[String],
     resolver: &Resolver<'_>,
 ) -> rusqlite::Result<Option<KeySource>> {
     let alias = source.alias.to_lowercase();
-    let mut points: Option<Vec<Key>> = None;
-    let mut lo: Option<Key> = None;
-    let mut hi: Option<Key> = None;
+    let mut points: Option<Vec<Expr>> = None;
+    let mut lo: Option<Expr> = None;
+    let mut hi: Option<Expr> = None;
     let mut derived: Option<String> = None;
     for conjunct in &query.conjuncts {
         match conjunct {
@@ -701,11 +742,12 @@ fn keys_for(
                 } else {
                     continue;
                 };
-                if let Some(v) = constant(value, params) {
+                if is_constant(value) {
+                    let v = Some((**value).clone());
                     match op {
-                        BinaryOperator::Eq => points = Some(vec![v]),
-                        BinaryOperator::Gt | BinaryOperator::GtEq => lo = Some(v),
-                        BinaryOperator::Lt | BinaryOperator::LtEq => hi = Some(v),
+                        BinaryOperator::Eq => points = v.map(|v| vec![v]),
+                        BinaryOperator::Gt | BinaryOperator::GtEq => lo = v,
+                        BinaryOperator::Lt | BinaryOperator::LtEq => hi = v,
                         _ => {}
                     }
                 } else if op == BinaryOperator::Eq
@@ -722,8 +764,12 @@ fn keys_for(
                 low,
                 high,
             } if is_column(expr, &alias, names, resolver)? => {
-                lo = constant(low, params).or(lo);
-                hi = constant(high, params).or(hi);
+                if is_constant(low) {
+                    lo = Some((**low).clone());
+                }
+                if is_constant(high) {
+                    hi = Some((**high).clone());
+                }
             }
             Expr::In {
                 expr,
@@ -731,20 +777,15 @@ fn keys_for(
                 negated: false,
                 ..
             } if is_column(expr, &alias, names, resolver)? => {
-                let values: Option<Vec<Key>> = list.iter().map(|e| constant(e, params)).collect();
-                if let Some(values) = values {
-                    points = Some(values);
+                if list.iter().all(is_constant) {
+                    points = Some(list.clone());
                 }
             }
             _ => {}
         }
     }
-    Ok(if let Some(points) = points {
-        Some(KeySource::Known(
-            points.into_iter().map(KeyRange::point).collect(),
-        ))
-    } else if lo.is_some() || hi.is_some() {
-        Some(KeySource::Known(vec![KeyRange { lo, hi }]))
+    Ok(if points.is_some() || lo.is_some() || hi.is_some() {
+        Some(KeySource::Known { points, lo, hi })
     } else {
         derived.map(KeySource::Derived)
     })
@@ -866,26 +907,25 @@ mod tests {
         conn
     }
 
-    fn known(plan: &Plan, i: usize) -> Target {
-        plan.loops[i].known().expect("keys known up front")
+    fn known(plan: &Plan, i: usize, params: &[Value]) -> Target {
+        plan.loops[i].known(params).expect("keys known up front")
     }
 
     #[test]
     fn finds_rowid_and_index_keys_with_parameters() {
         let conn = db();
-        let plan = analyse(&conn, "SELECT * FROM t WHERE id = ?1", &[Value::Integer(5)]).unwrap();
+        let plan = analyse(&conn, "SELECT * FROM t WHERE id = ?1").unwrap();
         assert_eq!(
-            known(&plan, 0).keys,
+            known(&plan, 0, &[Value::Integer(5)]).keys,
             Keys::Rowids(vec![KeyRange::point(Key::Int(5))])
         );
 
         let plan = analyse(
             &conn,
             "SELECT name FROM t AS x WHERE x.k BETWEEN ?1 AND '20'",
-            &[Value::Integer(10)],
         )
         .unwrap();
-        let target = known(&plan, 0);
+        let target = known(&plan, 0, &[Value::Integer(10)]);
         assert_eq!(
             target.keys,
             Keys::Index {
@@ -901,20 +941,15 @@ mod tests {
             "name is not in the index: rows are looked up"
         );
 
-        let plan = analyse(&conn, "SELECT k FROM t WHERE k IN (1, 2)", &[]).unwrap();
-        assert!(known(&plan, 0).table.is_none(), "covering");
+        let plan = analyse(&conn, "SELECT k FROM t WHERE k IN (1, 2)").unwrap();
+        assert!(known(&plan, 0, &[]).table.is_none(), "covering");
         // A NOCASE index is not walked: its order is not bytewise.
-        let plan = analyse(
-            &conn,
-            "SELECT * FROM t WHERE name = 'N5' COLLATE NOCASE",
-            &[],
-        )
-        .unwrap();
+        let plan = analyse(&conn, "SELECT * FROM t WHERE name = 'N5' COLLATE NOCASE").unwrap();
         assert!(plan.loops.is_empty());
         // WITHOUT ROWID tables are searched by primary key.
-        let plan = analyse(&conn, "SELECT * FROM w WHERE a = 'x'", &[]).unwrap();
+        let plan = analyse(&conn, "SELECT * FROM w WHERE a = 'x'").unwrap();
         assert_eq!(
-            known(&plan, 0).keys,
+            known(&plan, 0, &[]).keys,
             Keys::Index {
                 ranges: vec![KeyRange::point(Key::Text(b"x".to_vec()))],
                 desc: false
@@ -928,11 +963,10 @@ mod tests {
         let plan = analyse(
             &conn,
             "SELECT t.name FROM c JOIN t ON t.id = c.t_id WHERE c.id = ?1",
-            &[Value::Integer(3)],
         )
         .unwrap();
         assert_eq!(plan.loops.len(), 2);
-        assert!(plan.loops[0].known().is_some());
+        assert!(plan.loops[0].known(&[Value::Integer(3)]).is_some());
         assert_eq!(
             plan.loops[1].derived.as_deref(),
             Some("SELECT DISTINCT c.t_id FROM \"c\" AS \"c\" WHERE (c.id = ?1) LIMIT 10000")
@@ -942,9 +976,9 @@ mod tests {
     #[test]
     fn scans_read_ahead_unless_limited() {
         let conn = db();
-        let plan = analyse(&conn, "SELECT count(*) FROM c", &[]).unwrap();
+        let plan = analyse(&conn, "SELECT count(*) FROM c").unwrap();
         assert!(matches!(plan.loops[0].keys, KeySource::All));
-        let plan = analyse(&conn, "SELECT * FROM c LIMIT 5", &[]).unwrap();
+        let plan = analyse(&conn, "SELECT * FROM c LIMIT 5").unwrap();
         assert!(plan.loops.is_empty());
     }
 }

@@ -174,8 +174,14 @@ fn descend<P: Pages>(
         }
         frontier.sort_unstable();
         frontier.dedup();
-        let wanted: Vec<u32> = frontier.iter().map(|&(p, _)| p).collect();
-        pages.fetch(&wanted)?;
+        let missing: Vec<u32> = frontier
+            .iter()
+            .map(|&(p, _)| p)
+            .filter(|&p| pages.get(p).is_none())
+            .collect();
+        if !missing.is_empty() {
+            pages.fetch(&missing)?;
+        }
         let mut next = Vec::new();
         let mut per_target_children: HashMap<usize, Vec<u32>> = HashMap::new();
         for (page_no, t) in frontier {

@@ -181,6 +181,9 @@ impl PageStore {
             }
         }
         let requests = runs.len();
+        if requests == 0 && elsewhere.is_empty() {
+            return Ok(0);
+        }
         for _ in 0..requests.div_ceil(FETCH_CONCURRENCY) {
             stats.record_round(1);
         }
