@@ -18,7 +18,7 @@ use crate::error::{PgError, PgResult};
 use crate::replica::pool::PooledConnection;
 use crate::sql::ReadQuery;
 use crate::sql::types::{
-    Scope, from_declared, parameter_types, projection_names, projection_types, tables_read,
+    Scope, build_scope, from_declared, parameter_types, projection_names, projection_types,
 };
 pub use errors::from_sqlite;
 
@@ -128,22 +128,19 @@ fn describe_prepared(
     Ok(Description { params, columns })
 }
 
-/// Declared column types of the tables the query reads.
+/// Declared column types of the tables the query reads (and the types of
+/// its CTEs and derived tables, inferred from them).
 fn scope_of(conn: &Connection, read: &ReadQuery) -> PgResult<Scope> {
-    let mut scope = Scope::default();
-    for (alias, table) in tables_read(&read.original) {
-        let mut info = conn
-            .prepare_cached("SELECT name, type FROM pragma_table_info(?1)")
-            .map_err(|e| from_sqlite(&e))?;
-        let columns = info
-            .query_map([&table], |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?))
-            })
-            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| from_sqlite(&e))?;
-        scope.add_table(&alias, &columns);
-    }
-    Ok(scope)
+    let mut info = conn
+        .prepare_cached("SELECT name, type FROM pragma_table_info(?1)")
+        .map_err(|e| from_sqlite(&e))?;
+    Ok(build_scope(&read.original, |table| {
+        info.query_map([table], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?))
+        })
+        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+        .unwrap_or_default()
+    }))
 }
 
 /// Starts a read and returns once its columns are known; rows follow.

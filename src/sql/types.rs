@@ -30,6 +30,9 @@ pub fn from_declared(decl: &str) -> Type {
         "TIMESTAMP" | "DATETIME" | "TIMESTAMP WITHOUT TIME ZONE" => return Type::TIMESTAMP,
         "NUMERIC" | "DECIMAL" => return Type::NUMERIC,
         "VARCHAR" | "CHARACTER VARYING" | "NVARCHAR" => return Type::VARCHAR,
+        "JSON" => return Type::JSON,
+        "JSONB" => return Type::JSONB,
+        "INTERVAL" => return Type::INTERVAL,
         _ => {}
     }
     if upper.contains("INT") {
@@ -65,10 +68,20 @@ pub fn from_data_type(data_type: &DataType) -> Type {
         D::Timestamp(..) | D::Datetime(_) => Type::TIMESTAMP,
         D::Varchar(_) | D::CharacterVarying(_) | D::CharVarying(_) => Type::VARCHAR,
         D::Bytea | D::Blob(_) => Type::BYTEA,
+        D::Interval { .. } => Type::INTERVAL,
+        D::JSON => Type::JSON,
+        D::JSONB => Type::JSONB,
         D::Custom(name, _) => match last_part(name).as_str() {
             "timestamptz" => Type::TIMESTAMPTZ,
             "int" | "int4" => Type::INT4,
+            "int2" => Type::INT2,
+            "int8" => Type::INT8,
+            "float4" => Type::FLOAT4,
             "float8" => Type::FLOAT8,
+            "bool" => Type::BOOL,
+            "json" => Type::JSON,
+            "jsonb" => Type::JSONB,
+            "interval" => Type::INTERVAL,
             _ => Type::TEXT,
         },
         _ => Type::TEXT,
@@ -89,13 +102,28 @@ pub struct Scope {
     columns: HashMap<(String, String), Type>,
     /// column -> type, when the name is unambiguous across the tables.
     unqualified: HashMap<String, Option<Type>>,
+    /// Columns of each table in order, for `*` and `t.*`.
+    ordered: HashMap<String, Vec<Type>>,
 }
 
 impl Scope {
     /// Adds table `table` (reachable as `alias`) with its declared columns.
     pub fn add_table(&mut self, alias: &str, columns: &[(String, Option<String>)]) {
-        for (column, decl) in columns {
-            let ty = decl.as_deref().map(from_declared).unwrap_or(Type::TEXT);
+        let typed: Vec<(String, Type)> = columns
+            .iter()
+            .map(|(c, decl)| (c.clone(), decl.as_deref().map(from_declared).unwrap_or(Type::TEXT)))
+            .collect();
+        self.add_typed(alias, &typed);
+    }
+
+    /// Adds a table whose columns' Postgres types are known.
+    pub fn add_typed(&mut self, alias: &str, columns: &[(String, Type)]) {
+        self.ordered.insert(
+            alias.to_lowercase(),
+            columns.iter().map(|(_, t)| t.clone()).collect(),
+        );
+        for (column, ty) in columns {
+            let ty = ty.clone();
             let column = column.to_lowercase();
             self.columns
                 .insert((alias.to_lowercase(), column.clone()), ty.clone());
@@ -117,6 +145,138 @@ impl Scope {
             None => self.unqualified.get(&column).cloned().flatten(),
         }
     }
+}
+
+/// Every table any part of a query reads: (alias or name, table name).
+pub fn all_tables_read(query: &Query) -> Vec<(String, String)> {
+    use sqlparser::ast::Visit;
+    struct Tables(Vec<(String, String)>);
+    impl sqlparser::ast::Visitor for Tables {
+        type Break = ();
+        fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> std::ops::ControlFlow<()> {
+            if let TableFactor::Table { name, alias, args: None, .. } = factor {
+                let table = last_part(name);
+                let alias = alias.as_ref().map(|a| a.name.value.clone()).unwrap_or_else(|| table.clone());
+                self.0.push((alias, table));
+            }
+            std::ops::ControlFlow::Continue(())
+        }
+    }
+    let mut tables = Tables(Vec::new());
+    let _ = query.visit(&mut tables);
+    tables.0
+}
+
+/// The scope of a query: every real table it reads (`columns_of` gives a
+/// table's declared columns), then its CTEs, derived tables and
+/// `generate_series` calls, typed from their own select lists.
+pub fn build_scope(
+    query: &Query,
+    mut columns_of: impl FnMut(&str) -> Vec<(String, Option<String>)>,
+) -> Scope {
+    use sqlparser::ast::Visit;
+    let mut scope = Scope::default();
+    let mut seen = std::collections::HashSet::new();
+    for (alias, table) in all_tables_read(query) {
+        let columns = columns_of(&table);
+        if !columns.is_empty() && seen.insert(alias.clone()) {
+            scope.add_table(&alias, &columns);
+            if alias != table && seen.insert(table.clone()) {
+                scope.add_table(&table, &columns);
+            }
+        }
+    }
+    // Derived relations, innermost first (post-order), so outer ones see them.
+    struct Derived<'a>(&'a mut Scope);
+    impl sqlparser::ast::Visitor for Derived<'_> {
+        type Break = ();
+        fn post_visit_query(&mut self, query: &Query) -> std::ops::ControlFlow<()> {
+            if let Some(with) = &query.with {
+                for cte in &with.cte_tables {
+                    let names: Vec<String> = cte.alias.columns.iter().map(|c| c.name.value.clone()).collect();
+                    add_derived(self.0, &cte.alias.name.value, &cte.query, &names);
+                }
+            }
+            std::ops::ControlFlow::Continue(())
+        }
+        fn post_visit_table_factor(&mut self, factor: &TableFactor) -> std::ops::ControlFlow<()> {
+            match factor {
+                TableFactor::Derived { subquery, alias: Some(alias), .. } => {
+                    let names: Vec<String> = alias.columns.iter().map(|c| c.name.value.clone()).collect();
+                    add_derived(self.0, &alias.name.value, subquery, &names);
+                }
+                TableFactor::Table { name, alias, args: Some(args), .. }
+                    if last_part(name) == "generate_series" =>
+                {
+                    let ty = match args.args.first() {
+                        Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(e))) => infer(e, self.0),
+                        _ => None,
+                    }
+                    .unwrap_or(Type::INT4);
+                    let (table, column) = match alias {
+                        Some(a) => (
+                            a.name.value.clone(),
+                            a.columns.first().map(|c| c.name.value.clone()).unwrap_or_else(|| a.name.value.clone()),
+                        ),
+                        None => ("generate_series".into(), "generate_series".into()),
+                    };
+                    self.0.add_typed(&table, &[(column, ty)]);
+                }
+                _ => {}
+            }
+            std::ops::ControlFlow::Continue(())
+        }
+    }
+    let _ = query.visit(&mut Derived(&mut scope));
+    scope
+}
+
+/// Adds a CTE or derived table named `alias` to the scope.
+fn add_derived(scope: &mut Scope, alias: &str, query: &Query, names: &[String]) {
+    let Some(types) = projection_types(query, scope) else { return };
+    let output = output_names(query);
+    let columns: Vec<(String, Type)> = types
+        .into_iter()
+        .enumerate()
+        .map(|(i, ty)| {
+            let name = names
+                .get(i)
+                .cloned()
+                .or_else(|| output.get(i).cloned().flatten())
+                .unwrap_or_default();
+            (name, ty.unwrap_or(Type::TEXT))
+        })
+        .collect();
+    scope.add_typed(alias, &columns);
+}
+
+/// The output names of a query's select list (aliases, column names).
+fn output_names(query: &Query) -> Vec<Option<String>> {
+    let Some(select) = first_select(query) else { return Vec::new() };
+    select
+        .projection
+        .iter()
+        .map(|item| match item {
+            SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.clone()),
+            SelectItem::UnnamedExpr(Expr::Identifier(i)) => Some(i.value.clone()),
+            SelectItem::UnnamedExpr(Expr::CompoundIdentifier(p)) => p.last().map(|i| i.value.clone()),
+            SelectItem::UnnamedExpr(Expr::Function(f)) => Some(last_part(&f.name)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The first SELECT of a query (the left branch of set operations).
+fn first_select(query: &Query) -> Option<&sqlparser::ast::Select> {
+    fn of(body: &SetExpr) -> Option<&sqlparser::ast::Select> {
+        match body {
+            SetExpr::Select(select) => Some(select),
+            SetExpr::SetOperation { left, .. } => of(left),
+            SetExpr::Query(query) => of(&query.body),
+            _ => None,
+        }
+    }
+    of(&query.body)
 }
 
 /// The tables a query's top-level SELECT reads: (alias or name, table name).
@@ -145,19 +305,46 @@ pub fn tables_read(query: &Query) -> Vec<(String, String)> {
 /// Inferred types of the top-level projection, one per select item; `None`
 /// for wildcards and items whose type is unknown.
 pub fn projection_types(query: &Query, scope: &Scope) -> Option<Vec<Option<Type>>> {
-    let SetExpr::Select(select) = query.body.as_ref() else {
-        return None;
-    };
-    select
-        .projection
-        .iter()
-        .map(|item| match item {
+    if let SetExpr::Values(values) = query.body.as_ref() {
+        return values
+            .rows
+            .first()
+            .map(|row| row.iter().map(|e| infer(e, scope)).collect());
+    }
+    let select = first_select(query)?;
+    let mut types = Vec::new();
+    for item in &select.projection {
+        match item {
             SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. } => {
-                Some(infer(expr, scope))
+                types.push(infer(expr, scope));
             }
-            _ => None,
-        })
-        .collect()
+            SelectItem::Wildcard(_) => {
+                for table in &select.from {
+                    for factor in std::iter::once(&table.relation).chain(table.joins.iter().map(|j| &j.relation)) {
+                        let alias = match factor {
+                            TableFactor::Table { name, alias, .. } => alias
+                                .as_ref()
+                                .map(|a| a.name.value.clone())
+                                .unwrap_or_else(|| last_part(name)),
+                            TableFactor::Derived { alias: Some(a), .. } => a.name.value.clone(),
+                            _ => return None,
+                        };
+                        let columns = scope.ordered.get(&alias.to_lowercase())?;
+                        types.extend(columns.iter().cloned().map(Some));
+                    }
+                }
+            }
+            SelectItem::QualifiedWildcard(kind, _) => {
+                let name = kind.to_string();
+                let name = name.trim_end_matches(".*");
+                let alias = name.rsplit('.').next().unwrap_or(name).trim_matches('"').to_lowercase();
+                let columns = scope.ordered.get(&alias)?;
+                types.extend(columns.iter().cloned().map(Some));
+            }
+            _ => return None,
+        }
+    }
+    Some(types)
 }
 
 /// Postgres's names for unaliased projection items (`count`, `?column?`);
@@ -211,6 +398,20 @@ pub fn infer(expr: &Expr, scope: &Scope) -> Option<Type> {
             _ => None,
         },
         Expr::Cast { data_type, .. } => Some(from_data_type(data_type)),
+        Expr::TypedString(typed) => Some(from_data_type(&typed.data_type)),
+        Expr::Interval(_) => Some(Type::INTERVAL),
+        Expr::Extract { .. } => Some(Type::NUMERIC),
+        Expr::Position { .. } => Some(Type::INT4),
+        Expr::Substring { .. } | Expr::Trim { .. } => Some(Type::TEXT),
+        Expr::Ceil { expr, .. } | Expr::Floor { expr, .. } => Some(match infer(expr, scope) {
+            Some(Type::FLOAT4 | Type::FLOAT8) => Type::FLOAT8,
+            _ => Type::NUMERIC,
+        }),
+        Expr::SimilarTo { .. }
+        | Expr::AnyOp { .. }
+        | Expr::AllOp { .. } => Some(Type::BOOL),
+        Expr::Subquery(query) => projection_types(query, scope)
+            .and_then(|types| types.into_iter().next().flatten()),
         Expr::Nested(inner) => infer(inner, scope),
         Expr::UnaryOp {
             op: UnaryOperator::Not,
@@ -218,9 +419,34 @@ pub fn infer(expr: &Expr, scope: &Scope) -> Option<Type> {
         } => Some(Type::BOOL),
         Expr::UnaryOp { expr, .. } => infer(expr, scope),
         Expr::BinaryOp { left, op, right } => match op {
-            B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo => {
+            B::Plus | B::Minus => {
+                let (l, r) = (infer(left, scope), infer(right, scope));
+                let temporal = |t: &Option<Type>| {
+                    matches!(t, Some(Type::DATE | Type::TIMESTAMP | Type::TIMESTAMPTZ | Type::INTERVAL))
+                };
+                if temporal(&l) || temporal(&r) {
+                    return temporal_result(l, matches!(op, B::Minus), r);
+                }
+                Some(numeric_result(l?, r?))
+            }
+            B::Multiply | B::Divide | B::Modulo => {
                 Some(numeric_result(infer(left, scope)?, infer(right, scope)?))
             }
+            B::PGExp => Some(match (infer(left, scope), infer(right, scope)) {
+                (Some(Type::NUMERIC), _) | (_, Some(Type::NUMERIC)) => Type::NUMERIC,
+                _ => Type::FLOAT8,
+            }),
+            B::Arrow | B::HashArrow => Some(match infer(left, scope) {
+                Some(Type::JSONB) => Type::JSONB,
+                _ => Type::JSON,
+            }),
+            B::LongArrow | B::HashLongArrow => Some(Type::TEXT),
+            B::AtArrow
+            | B::ArrowAt
+            | B::PGRegexMatch
+            | B::PGRegexIMatch
+            | B::PGRegexNotMatch
+            | B::PGRegexNotIMatch => Some(Type::BOOL),
             B::StringConcat => Some(Type::TEXT),
             B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq | B::And | B::Or => {
                 Some(Type::BOOL)
@@ -266,6 +492,21 @@ fn number_type(text: &str) -> Type {
     }
 }
 
+/// `+`/`-` with dates, timestamps and intervals.
+fn temporal_result(left: Option<Type>, minus: bool, right: Option<Type>) -> Option<Type> {
+    use Type as T;
+    let ts = |t: &Type| matches!(*t, T::TIMESTAMP | T::TIMESTAMPTZ);
+    match (left?, right?) {
+        (T::DATE, T::DATE) if minus => Some(T::INT4),
+        (T::DATE, T::INTERVAL) | (T::INTERVAL, T::DATE) => Some(T::TIMESTAMP),
+        (T::DATE, _) | (_, T::DATE) => Some(T::DATE),
+        (l, r) if ts(&l) && ts(&r) && minus => Some(T::INTERVAL),
+        (l, _) if ts(&l) => Some(l),
+        (_, r) if ts(&r) => Some(r),
+        _ => Some(T::INTERVAL),
+    }
+}
+
 /// The result type of arithmetic, by Postgres's promotion order.
 fn numeric_result(left: Type, right: Type) -> Type {
     let rank = |t: &Type| match *t {
@@ -293,27 +534,99 @@ fn function_type(function: &Function, scope: &Scope) -> Option<Type> {
         }),
         _ => None,
     };
+    let arg_type = |i: usize| match &function.args {
+        FunctionArguments::List(list) => list.args.get(i).and_then(|arg| match arg {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => infer(e, scope),
+            _ => None,
+        }),
+        _ => None,
+    };
+    let float_or_numeric = |t: Option<Type>| match t {
+        Some(Type::NUMERIC) => Type::NUMERIC,
+        _ => Type::FLOAT8,
+    };
     match name.as_str() {
-        "count" => Some(Type::INT8),
+        "count" | "row_number" | "rank" | "dense_rank" => Some(Type::INT8),
+        "ntile" => Some(Type::INT4),
+        "percent_rank" | "cume_dist" | "random" | "date_part" | "percentile_cont" => Some(Type::FLOAT8),
         "sum" => first_arg().map(|t| match t {
             Type::INT2 | Type::INT4 => Type::INT8,
             Type::INT8 => Type::NUMERIC,
+            Type::FLOAT4 => Type::FLOAT4,
             other => other,
         }),
         "avg" => first_arg().map(|t| match t {
             Type::FLOAT4 | Type::FLOAT8 => Type::FLOAT8,
+            Type::INTERVAL => Type::INTERVAL,
             _ => Type::NUMERIC,
         }),
-        "min" | "max" | "abs" | "coalesce" | "nullif" | "greatest" | "least" => first_arg(),
-        "length" | "char_length" | "octet_length" | "strpos" => Some(Type::INT4),
-        "lower" | "upper" | "substr" | "substring" | "trim" | "ltrim" | "rtrim" | "replace"
-        | "concat" | "concat_ws" | "left" | "right" | "lpad" | "rpad" | "md5" | "version"
-        | "current_database" | "current_user" | "session_user" | "current_schema" => {
-            Some(Type::TEXT)
+        "stddev" | "stddev_samp" | "stddev_pop" | "variance" | "var_samp" | "var_pop" => {
+            first_arg().map(|t| match t {
+                Type::FLOAT4 | Type::FLOAT8 => Type::FLOAT8,
+                _ => Type::NUMERIC,
+            })
         }
+        "percentile_disc" => function.within_group.first().and_then(|o| infer(&o.expr, scope)),
+        "array_agg" => first_arg().map(|t| array_of(&t)),
+        "min" | "max" | "abs" | "coalesce" | "nullif" | "greatest" | "least" | "lag" | "lead"
+        | "first_value" | "last_value" | "nth_value" | "mod" => first_arg(),
+        "round" | "trunc" => Some(match first_arg() {
+            Some(Type::FLOAT4 | Type::FLOAT8) if function_arg_count(function) == 1 => Type::FLOAT8,
+            _ => Type::NUMERIC,
+        }),
+        "ceil" | "ceiling" | "floor" => Some(match first_arg() {
+            Some(Type::FLOAT4 | Type::FLOAT8) => Type::FLOAT8,
+            _ => Type::NUMERIC,
+        }),
+        "sign" => Some(float_or_numeric(first_arg())),
+        "power" | "pow" => Some(match (arg_type(0), arg_type(1)) {
+            (Some(Type::NUMERIC), _) | (_, Some(Type::NUMERIC)) => Type::NUMERIC,
+            _ => Type::FLOAT8,
+        }),
+        "sqrt" | "exp" | "ln" | "log" => Some(float_or_numeric(first_arg())),
+        "div" => Some(Type::NUMERIC),
+        "length" | "char_length" | "character_length" | "octet_length" | "strpos" | "position" => {
+            Some(Type::INT4)
+        }
+        "bool_and" | "bool_or" | "every" | "starts_with" => Some(Type::BOOL),
+        "lower" | "upper" | "substr" | "substring" | "trim" | "btrim" | "ltrim" | "rtrim"
+        | "replace" | "concat" | "concat_ws" | "left" | "right" | "lpad" | "rpad" | "md5"
+        | "version" | "split_part" | "initcap" | "repeat" | "reverse" | "to_char"
+        | "string_agg" | "current_database" | "current_user" | "session_user"
+        | "current_schema" => Some(Type::TEXT),
+        "date_trunc" => Some(match arg_type(1) {
+            Some(Type::TIMESTAMPTZ) => Type::TIMESTAMPTZ,
+            _ => Type::TIMESTAMP,
+        }),
+        "make_date" | "current_date" => Some(Type::DATE),
+        "age" => Some(Type::INTERVAL),
+        "generate_series" => first_arg(),
         "now" | "current_timestamp" => Some(Type::TIMESTAMPTZ),
-        "random" => Some(Type::FLOAT8),
         _ => None,
+    }
+}
+
+fn function_arg_count(function: &Function) -> usize {
+    match &function.args {
+        FunctionArguments::List(list) => list.args.len(),
+        _ => 0,
+    }
+}
+
+/// The array type of an element type.
+fn array_of(element: &Type) -> Type {
+    match *element {
+        Type::INT2 => Type::INT2_ARRAY,
+        Type::INT4 => Type::INT4_ARRAY,
+        Type::INT8 => Type::INT8_ARRAY,
+        Type::FLOAT4 => Type::FLOAT4_ARRAY,
+        Type::FLOAT8 => Type::FLOAT8_ARRAY,
+        Type::NUMERIC => Type::NUMERIC_ARRAY,
+        Type::BOOL => Type::BOOL_ARRAY,
+        Type::DATE => Type::DATE_ARRAY,
+        Type::TIMESTAMP => Type::TIMESTAMP_ARRAY,
+        Type::VARCHAR => Type::VARCHAR_ARRAY,
+        _ => Type::TEXT_ARRAY,
     }
 }
 

@@ -229,7 +229,22 @@ pub fn format_float(r: f64) -> String {
             "-Infinity".into()
         }
     } else {
-        r.to_string()
+        // Shortest round-trip digits; exponent form outside 1e-4..1e15, as
+        // Postgres's float8out (`1e+15`, `1.5e-07`).
+        let exponent = if r == 0.0 { 0 } else { r.abs().log10().floor() as i32 };
+        if (-4..15).contains(&exponent) {
+            r.to_string()
+        } else {
+            let text = format!("{r:e}");
+            match text.split_once('e') {
+                Some((mantissa, exp)) => {
+                    let exp: i32 = exp.parse().unwrap_or(0);
+                    let sign = if exp < 0 { '-' } else { '+' };
+                    format!("{mantissa}e{sign}{:02}", exp.abs())
+                }
+                None => text,
+            }
+        }
     }
 }
 
