@@ -82,6 +82,11 @@ fn from_message(message: &str) -> PgError {
             format!("column reference \"{column}\" is ambiguous"),
         );
     }
+    if message.contains("DISTINCT aggregates must have exactly one argument") {
+        return PgError::unsupported(
+            "DISTINCT in an aggregate with more than one argument (e.g. string_agg(DISTINCT x, ','))",
+        );
+    }
     if message.contains("syntax error") || message.contains("incomplete input") {
         return PgError::syntax(message.to_owned());
     }

@@ -48,6 +48,146 @@ pub fn from_declared(decl: &str) -> Type {
     }
 }
 
+/// The scale of a declared `NUMERIC(p,s)` / `DECIMAL(p,s)` column.
+pub fn declared_scale(decl: &str) -> Option<u32> {
+    let upper = decl.to_ascii_uppercase();
+    let base = upper.split('(').next().unwrap_or("").trim();
+    if !matches!(base, "NUMERIC" | "DECIMAL") {
+        return None;
+    }
+    let args = upper.split_once('(')?.1.trim_end_matches(')');
+    match args.split_once(',') {
+        Some((_, scale)) => scale.trim().parse().ok(),
+        None => Some(0),
+    }
+}
+
+/// The display scale Postgres gives a numeric expression, where it follows
+/// from the query alone (Postgres's rules: `+`/`-` the larger scale, `*`
+/// the sum, `round(x, n)` n, aggregates their argument's). `None` where it
+/// depends on the values (division, avg) or is unknown.
+pub fn numeric_scale(expr: &Expr, scope: &Scope) -> Option<u32> {
+    use BinaryOperator as B;
+    if let Some(ty) = infer(expr, scope)
+        && matches!(ty, Type::INT2 | Type::INT4 | Type::INT8)
+    {
+        return Some(0);
+    }
+    match expr {
+        Expr::Identifier(ident) => scope.resolve_scale(None, &ident.value),
+        Expr::CompoundIdentifier(parts) if parts.len() >= 2 => {
+            let n = parts.len();
+            scope.resolve_scale(Some(&parts[n - 2].value), &parts[n - 1].value)
+        }
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) if !n.contains(['e', 'E']) => {
+                Some(n.split_once('.').map_or(0, |(_, f)| f.len() as u32))
+            }
+            _ => None,
+        },
+        Expr::Cast {
+            expr, data_type, ..
+        } => match data_type {
+            DataType::Numeric(info) | DataType::Decimal(info) => match info {
+                sqlparser::ast::ExactNumberInfo::PrecisionAndScale(_, s) => u32::try_from(*s).ok(),
+                sqlparser::ast::ExactNumberInfo::Precision(_) => Some(0),
+                sqlparser::ast::ExactNumberInfo::None => match expr.as_ref() {
+                    Expr::Value(v) => match &v.value {
+                        Value::SingleQuotedString(t) => {
+                            Some(t.trim().split_once('.').map_or(0, |(_, f)| f.len() as u32))
+                        }
+                        _ => numeric_scale(expr, scope),
+                    },
+                    _ => numeric_scale(expr, scope),
+                },
+            },
+            _ => None,
+        },
+        Expr::Nested(inner) | Expr::UnaryOp { expr: inner, .. } => numeric_scale(inner, scope),
+        Expr::BinaryOp { left, op, right } => match op {
+            B::Plus | B::Minus => Some(numeric_scale(left, scope)?.max(numeric_scale(right, scope)?)),
+            B::Multiply => Some(numeric_scale(left, scope)? + numeric_scale(right, scope)?),
+            _ => None,
+        },
+        Expr::Case {
+            conditions,
+            else_result,
+            ..
+        } => conditions
+            .iter()
+            .map(|c| &c.result)
+            .chain(else_result.as_deref())
+            .map(|e| numeric_scale(e, scope))
+            .try_fold(0, |acc, s| Some(acc.max(s?))),
+        Expr::Ceil { .. } | Expr::Floor { .. } => Some(0),
+        Expr::Subquery(query) => projection_scales(query, scope)
+            .and_then(|scales| scales.into_iter().next().flatten()),
+        Expr::Function(function) => {
+            let args: Vec<&Expr> = match &function.args {
+                FunctionArguments::List(list) => list
+                    .args
+                    .iter()
+                    .filter_map(|a| match a {
+                        FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            match last_part(&function.name).as_str() {
+                "sum" | "min" | "max" | "abs" | "first_value" | "last_value" | "lag" | "lead"
+                | "nth_value" => numeric_scale(args.first()?, scope),
+                "coalesce" | "greatest" | "least" => args
+                    .iter()
+                    .map(|e| numeric_scale(e, scope))
+                    .try_fold(0, |acc, s| Some(acc.max(s?))),
+                "round" | "trunc" => match args.get(1) {
+                    None => Some(0),
+                    Some(Expr::Value(v)) => match &v.value {
+                        Value::Number(n, _) => Some(n.parse::<i64>().ok()?.max(0) as u32),
+                        _ => None,
+                    },
+                    Some(Expr::UnaryOp { .. }) => Some(0),
+                    _ => None,
+                },
+                "ceil" | "ceiling" | "floor" | "sign" => Some(0),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Display scales of the top-level projection (see [`numeric_scale`]).
+pub fn projection_scales(query: &Query, scope: &Scope) -> Option<Vec<Option<u32>>> {
+    let select = first_select(query)?;
+    let mut scales = Vec::new();
+    for item in &select.projection {
+        match item {
+            SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. } => {
+                scales.push(numeric_scale(expr, scope));
+            }
+            SelectItem::Wildcard(_) => {
+                for table in &select.from {
+                    for factor in std::iter::once(&table.relation).chain(table.joins.iter().map(|j| &j.relation)) {
+                        let alias = match factor {
+                            TableFactor::Table { name, alias, .. } => alias
+                                .as_ref()
+                                .map(|a| a.name.value.clone())
+                                .unwrap_or_else(|| last_part(name)),
+                            TableFactor::Derived { alias: Some(a), .. } => a.name.value.clone(),
+                            _ => return None,
+                        };
+                        scales.extend(scope.ordered_scales.get(&alias.to_lowercase())?.iter().copied());
+                    }
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some(scales)
+}
+
 /// The Postgres type a `CAST`/`::` target names.
 pub fn from_data_type(data_type: &DataType) -> Type {
     use DataType as D;
@@ -102,6 +242,10 @@ pub struct Scope {
     columns: HashMap<(String, String), Type>,
     /// column -> type, when the name is unambiguous across the tables.
     unqualified: HashMap<String, Option<Type>>,
+    /// Display scale of numeric columns: declared `NUMERIC(p,s)` or inferred.
+    scales: HashMap<(String, String), u32>,
+    unqualified_scales: HashMap<String, Option<u32>>,
+    ordered_scales: HashMap<String, Vec<Option<u32>>>,
     /// Columns of each table in order, for `*` and `t.*`.
     ordered: HashMap<String, Vec<Type>>,
 }
@@ -114,6 +258,41 @@ impl Scope {
             .map(|(c, decl)| (c.clone(), decl.as_deref().map(from_declared).unwrap_or(Type::TEXT)))
             .collect();
         self.add_typed(alias, &typed);
+        let scales: Vec<(String, Option<u32>)> = columns
+            .iter()
+            .map(|(c, decl)| (c.clone(), decl.as_deref().and_then(declared_scale)))
+            .collect();
+        self.add_scales(alias, &scales);
+    }
+
+    /// Records the display scales of a table's numeric columns.
+    pub fn add_scales(&mut self, alias: &str, columns: &[(String, Option<u32>)]) {
+        self.ordered_scales.insert(
+            alias.to_lowercase(),
+            columns.iter().map(|(_, s)| *s).collect(),
+        );
+        for (column, scale) in columns {
+            let column = column.to_lowercase();
+            if let Some(scale) = scale {
+                self.scales.insert((alias.to_lowercase(), column.clone()), *scale);
+            }
+            self.unqualified_scales
+                .entry(column)
+                .and_modify(|seen| {
+                    if seen != scale {
+                        *seen = None;
+                    }
+                })
+                .or_insert(*scale);
+        }
+    }
+
+    fn resolve_scale(&self, qualifier: Option<&str>, column: &str) -> Option<u32> {
+        let column = column.to_lowercase();
+        match qualifier {
+            Some(q) => self.scales.get(&(q.to_lowercase(), column)).copied(),
+            None => self.unqualified_scales.get(&column).copied().flatten(),
+        }
     }
 
     /// Adds a table whose columns' Postgres types are known.
@@ -247,6 +426,11 @@ fn add_derived(scope: &mut Scope, alias: &str, query: &Query, names: &[String]) 
             (name, ty.unwrap_or(Type::TEXT))
         })
         .collect();
+    if let Some(scales) = projection_scales(query, scope) {
+        let named: Vec<(String, Option<u32>)> =
+            columns.iter().map(|(n, _)| n.clone()).zip(scales).collect();
+        scope.add_scales(alias, &named);
+    }
     scope.add_typed(alias, &columns);
 }
 
@@ -417,6 +601,10 @@ pub fn infer(expr: &Expr, scope: &Scope) -> Option<Type> {
             op: UnaryOperator::Not,
             ..
         } => Some(Type::BOOL),
+        Expr::UnaryOp {
+            op: UnaryOperator::PGSquareRoot | UnaryOperator::PGCubeRoot,
+            ..
+        } => Some(Type::FLOAT8),
         Expr::UnaryOp { expr, .. } => infer(expr, scope),
         Expr::BinaryOp { left, op, right } => match op {
             B::Plus | B::Minus => {

@@ -17,7 +17,9 @@ SELECT count(*) FILTER (WHERE active), count(*) FILTER (WHERE NOT active) FROM p
 SELECT city, count(*) FILTER (WHERE age > 40) AS older, sum(age) FILTER (WHERE active) FROM people GROUP BY city ORDER BY city;
 SELECT string_agg(name, ', ' ORDER BY name) FROM people WHERE id < 10;
 SELECT city, string_agg(name, '|' ORDER BY id) FROM people GROUP BY city ORDER BY city;
+-- unsupported: SQLite allows DISTINCT only in one-argument aggregates
 SELECT string_agg(DISTINCT city, ',' ORDER BY city) FROM people;
+SELECT string_agg(city, ',' ORDER BY city) FROM (SELECT DISTINCT city FROM people) d;
 SELECT bool_and(active), bool_or(active), every(age > 10) FROM people;
 SELECT city, bool_and(active), bool_or(active) FROM people GROUP BY city ORDER BY city;
 SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY age) FROM people;

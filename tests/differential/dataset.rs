@@ -76,7 +76,7 @@ fn depts() -> Table {
         columns: vec![
             ("id", "bigint PRIMARY KEY", "INTEGER PRIMARY KEY"),
             ("name", "text", "TEXT"),
-            ("budget", "numeric", "NUMERIC"),
+            ("budget", "numeric(12,2)", "NUMERIC(12,2)"),
             ("parent_id", "bigint", "INTEGER"),
         ],
         rows: rows
@@ -187,7 +187,7 @@ fn people() -> Table {
             ("city", "text", "TEXT"),
             ("age", "bigint", "INTEGER"),
             ("score", "double precision", "REAL"),
-            ("balance", "numeric", "NUMERIC"),
+            ("balance", "numeric(10,2)", "NUMERIC(10,2)"),
             ("active", "boolean", "BOOLEAN"),
             ("born", "date", "DATE"),
             ("joined", "timestamp", "TIMESTAMP"),
@@ -230,7 +230,7 @@ fn orders() -> Table {
         columns: vec![
             ("id", "bigint PRIMARY KEY", "INTEGER PRIMARY KEY"),
             ("person_id", "bigint", "INTEGER"),
-            ("amount", "numeric", "NUMERIC"),
+            ("amount", "numeric(10,2)", "NUMERIC(10,2)"),
             ("qty", "bigint", "INTEGER"),
             ("ordered_at", "timestamp", "TIMESTAMP"),
             ("status", "text", "TEXT"),

@@ -94,6 +94,10 @@ pub(super) fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Res
             None => Ok(None),
         }
     })?;
+    // Postgres's random() is a float8 in [0, 1); SQLite's is a 64-bit integer.
+    conn.create_scalar_function("random", 0, FunctionFlags::SQLITE_UTF8, |_| {
+        Ok(rand::random::<f64>())
+    })?;
     conn.create_scalar_function("exp", 1, flags, |ctx| Ok(number(&arg(ctx, 0)).map(f64::exp)))?;
     conn.create_scalar_function("ln", 1, flags, |ctx| Ok(number(&arg(ctx, 0)).map(f64::ln)))?;
     conn.create_scalar_function("log", 1, flags, |ctx| Ok(number(&arg(ctx, 0)).map(f64::log10)))?;

@@ -91,12 +91,14 @@ pub(super) fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Res
                 Some('\\')
             };
             let re = compile(ctx, 1, |p| {
-                RegexBuilder::new(&like_to_regex(p, escape))
-                    .case_insensitive(insensitive)
+                let p = if insensitive { p.to_ascii_lowercase() } else { p.to_owned() };
+                RegexBuilder::new(&like_to_regex(&p, escape))
                     .dot_matches_new_line(true)
                     .build()
                     .map_err(|e| e.to_string())
             })?;
+            // C collation: ILIKE folds ASCII letters only, as Postgres in the C locale.
+            let text = if insensitive { text.to_ascii_lowercase() } else { text };
             Ok(Some(re.is_match(&text)))
         })?;
     }
@@ -108,11 +110,10 @@ pub(super) fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Res
         }
         let insensitive = int_arg(ctx, 2) == Some(1);
         let re = compile(ctx, 1, |p| {
-            RegexBuilder::new(p)
-                .case_insensitive(insensitive)
-                .build()
-                .map_err(|e| e.to_string())
+            let p = if insensitive { p.to_ascii_lowercase() } else { p.to_owned() };
+            RegexBuilder::new(&p).build().map_err(|e| e.to_string())
         })?;
+        let text = if insensitive { text.to_ascii_lowercase() } else { text };
         Ok(Some(re.is_match(&text)))
     })?;
     conn.create_scalar_function("pg_similar", 2, flags, |ctx| {

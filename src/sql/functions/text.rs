@@ -55,16 +55,18 @@ pub fn pad(text: &str, len: i64, fill: &str, on_left: bool) -> String {
     }
 }
 
-/// `initcap`: first letter of each alphanumeric run upper, rest lower.
+/// `initcap`: first letter of each alphanumeric run upper, rest lower. In
+/// the C locale only ASCII letters and digits are alphanumeric; other
+/// characters pass through and end a word.
 pub fn initcap(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut in_word = false;
     for c in text.chars() {
-        if c.is_alphanumeric() {
+        if c.is_ascii_alphanumeric() {
             if in_word {
-                out.extend(c.to_lowercase());
+                out.push(c.to_ascii_lowercase());
             } else {
-                out.extend(c.to_uppercase());
+                out.push(c.to_ascii_uppercase());
             }
             in_word = true;
         } else {
@@ -198,6 +200,7 @@ mod tests {
         assert_eq!(pad("abc", 2, " ", true), "ab");
         assert_eq!(pad("abc", 5, "xy", false), "abcxy");
         assert_eq!(initcap("hello wORLD foo_bar"), "Hello World Foo_Bar");
+        assert_eq!(initcap("émile ÅSA"), "éMile ÅSa");
         assert_eq!(trim_chars("xxhixx", "x", true, true), "hi");
     }
 }
