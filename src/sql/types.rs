@@ -982,10 +982,10 @@ mod tests {
             Some(Type::FLOAT8),
         ];
         assert_eq!(types, expected);
-        // A wildcard hides which column is which: no alignment.
+        // A wildcard expands to the table's declared columns, in order.
         assert_eq!(
             projection_types(&query("SELECT 1, * FROM t"), &scope()),
-            None
+            Some(vec![Some(Type::INT4), Some(Type::INT8), Some(Type::FLOAT8), Some(Type::TEXT)])
         );
         let q = query("SELECT id + 1, price * 2, t.name, sum(id), avg(price) FROM t");
         let types = projection_types(&q, &scope()).unwrap();

@@ -6,6 +6,9 @@
 //! Query files hold one statement per entry, ended by `;` at the end of a
 //! line. A `-- unsupported` comment line before an entry declares that
 //! graftgres must refuse it with SQLSTATE 0A000 (Postgres must still run it).
+//! A `-- mismatch: why` line declares a known gap: the entry is run, counted
+//! and listed apart, and the suite fails if it starts to match (so the marker
+//! is removed when the gap is fixed) or if any other entry differs.
 //!
 //! Postgres comes from `/usr/lib/postgresql/*/bin` (Debian's `postgresql`
 //! package, installed by `scripts/deps test`): `initdb` in a temp folder, C
@@ -36,6 +39,8 @@ struct Entry {
     line: usize,
     sql: String,
     unsupported: bool,
+    /// Why graftgres is known to answer differently (`-- mismatch:`).
+    known_gap: Option<String>,
 }
 
 fn entries() -> Vec<Entry> {
@@ -51,6 +56,7 @@ fn entries() -> Vec<Entry> {
         let text = std::fs::read_to_string(&path).unwrap();
         let file = path.file_name().unwrap().to_string_lossy().into_owned();
         let (mut sql, mut start, mut unsupported) = (String::new(), 0, false);
+        let mut known_gap = None;
         for (i, line) in text.lines().enumerate() {
             let trimmed = line.trim();
             if sql.is_empty() {
@@ -59,6 +65,9 @@ fn entries() -> Vec<Entry> {
                 }
                 if let Some(comment) = trimmed.strip_prefix("--") {
                     unsupported |= comment.trim().starts_with("unsupported");
+                    if let Some(why) = comment.trim().strip_prefix("mismatch:") {
+                        known_gap = Some(why.trim().to_owned());
+                    }
                     continue;
                 }
                 start = i + 1;
@@ -72,6 +81,7 @@ fn entries() -> Vec<Entry> {
                     line: start,
                     sql: text,
                     unsupported,
+                    known_gap: known_gap.take(),
                 });
                 sql.clear();
                 unsupported = false;
@@ -303,6 +313,7 @@ async fn graftgres_answers_as_postgres_does() {
     let graftgres = server.client("diff").await;
 
     let (mut matched, mut unsupported, mut mismatched) = (0, 0, Vec::new());
+    let (mut known, mut fixed) = (Vec::new(), Vec::new());
     for entry in &entries {
         let expected = answer(&reference, &entry.sql).await;
         let got = answer(&graftgres, &entry.sql).await;
@@ -345,7 +356,13 @@ async fn graftgres_answers_as_postgres_does() {
             }
             _ => false,
         };
-        if same {
+        if let Some(why) = &entry.known_gap {
+            if same {
+                fixed.push(format!("{place}: {}", entry.sql));
+            } else {
+                known.push(format!("{place} ({why}):\n    {}\n    postgres:  {}\n    graftgres: {}", entry.sql, show(&expected), show(&got)));
+            }
+        } else if same {
             matched += 1;
         } else {
             mismatched.push(format!(
@@ -356,12 +373,22 @@ async fn graftgres_answers_as_postgres_does() {
             ));
         }
     }
+    for m in &known {
+        eprintln!("KNOWN GAP {m}\n");
+    }
     for m in &mismatched {
         eprintln!("MISMATCH {m}\n");
     }
     println!(
-        "differential: {matched} matched, {unsupported} unsupported, {} mismatched",
-        mismatched.len()
+        "differential: {matched} matched, {unsupported} unsupported, {} mismatched \
+         (+ {} known gaps declared with `-- mismatch:`)",
+        mismatched.len(),
+        known.len()
+    );
+    assert!(
+        fixed.is_empty(),
+        "queries declared `-- mismatch:` now match PostgreSQL; remove their markers:\n{}",
+        fixed.join("\n")
     );
     assert!(
         mismatched.is_empty(),

@@ -574,7 +574,7 @@ mod tests {
             age(ts("2024-03-15 10:00:00"), ts("2020-01-10 08:30:00")).to_pg(),
             "4 years 2 mons 5 days 01:30:00"
         );
-        assert_eq!(age(ts("2024-03-15"), ts("1990-07-20")).to_pg(), "33 years 7 mons 24 days");
+        assert_eq!(age(ts("2024-03-15"), ts("1990-07-20")).to_pg(), "33 years 7 mons 26 days");
         assert_eq!(
             format_timestamp(date_trunc("week", ts("2024-03-15 10:00:00")).unwrap()),
             "2024-03-11 00:00:00"
