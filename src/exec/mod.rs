@@ -244,10 +244,8 @@ fn with_scale(value: Value, scale: u32) -> Value {
         },
         _ => return value,
     };
-    let mut rounded = decimal.round_dp_with_strategy(
-        scale,
-        rust_decimal::RoundingStrategy::MidpointAwayFromZero,
-    );
+    let mut rounded =
+        decimal.round_dp_with_strategy(scale, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     rounded.rescale(scale);
     Value::Text(rounded.to_string())
 }

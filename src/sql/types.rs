@@ -86,26 +86,28 @@ pub fn numeric_scale(expr: &Expr, scope: &Scope) -> Option<u32> {
             _ => None,
         },
         Expr::Cast {
-            expr, data_type, ..
-        } => match data_type {
-            DataType::Numeric(info) | DataType::Decimal(info) => match info {
-                sqlparser::ast::ExactNumberInfo::PrecisionAndScale(_, s) => u32::try_from(*s).ok(),
-                sqlparser::ast::ExactNumberInfo::Precision(_) => Some(0),
-                sqlparser::ast::ExactNumberInfo::None => match expr.as_ref() {
-                    Expr::Value(v) => match &v.value {
-                        Value::SingleQuotedString(t) => {
-                            Some(t.trim().split_once('.').map_or(0, |(_, f)| f.len() as u32))
-                        }
-                        _ => numeric_scale(expr, scope),
-                    },
+            expr,
+            data_type: DataType::Numeric(info) | DataType::Decimal(info),
+            ..
+        } => match info {
+            sqlparser::ast::ExactNumberInfo::PrecisionAndScale(_, s) => u32::try_from(*s).ok(),
+            sqlparser::ast::ExactNumberInfo::Precision(_) => Some(0),
+            sqlparser::ast::ExactNumberInfo::None => match expr.as_ref() {
+                Expr::Value(v) => match &v.value {
+                    Value::SingleQuotedString(t) => {
+                        Some(t.trim().split_once('.').map_or(0, |(_, f)| f.len() as u32))
+                    }
                     _ => numeric_scale(expr, scope),
                 },
+                _ => numeric_scale(expr, scope),
             },
-            _ => None,
         },
+        Expr::Cast { .. } => None,
         Expr::Nested(inner) | Expr::UnaryOp { expr: inner, .. } => numeric_scale(inner, scope),
         Expr::BinaryOp { left, op, right } => match op {
-            B::Plus | B::Minus => Some(numeric_scale(left, scope)?.max(numeric_scale(right, scope)?)),
+            B::Plus | B::Minus => {
+                Some(numeric_scale(left, scope)?.max(numeric_scale(right, scope)?))
+            }
             B::Multiply => Some(numeric_scale(left, scope)? + numeric_scale(right, scope)?),
             _ => None,
         },
@@ -120,8 +122,9 @@ pub fn numeric_scale(expr: &Expr, scope: &Scope) -> Option<u32> {
             .map(|e| numeric_scale(e, scope))
             .try_fold(0, |acc, s| Some(acc.max(s?))),
         Expr::Ceil { .. } | Expr::Floor { .. } => Some(0),
-        Expr::Subquery(query) => projection_scales(query, scope)
-            .and_then(|scales| scales.into_iter().next().flatten()),
+        Expr::Subquery(query) => {
+            projection_scales(query, scope).and_then(|scales| scales.into_iter().next().flatten())
+        }
         Expr::Function(function) => {
             let args: Vec<&Expr> = match &function.args {
                 FunctionArguments::List(list) => list
@@ -169,7 +172,9 @@ pub fn projection_scales(query: &Query, scope: &Scope) -> Option<Vec<Option<u32>
             }
             SelectItem::Wildcard(_) => {
                 for table in &select.from {
-                    for factor in std::iter::once(&table.relation).chain(table.joins.iter().map(|j| &j.relation)) {
+                    for factor in std::iter::once(&table.relation)
+                        .chain(table.joins.iter().map(|j| &j.relation))
+                    {
                         let alias = match factor {
                             TableFactor::Table { name, alias, .. } => alias
                                 .as_ref()
@@ -178,7 +183,13 @@ pub fn projection_scales(query: &Query, scope: &Scope) -> Option<Vec<Option<u32>
                             TableFactor::Derived { alias: Some(a), .. } => a.name.value.clone(),
                             _ => return None,
                         };
-                        scales.extend(scope.ordered_scales.get(&alias.to_lowercase())?.iter().copied());
+                        scales.extend(
+                            scope
+                                .ordered_scales
+                                .get(&alias.to_lowercase())?
+                                .iter()
+                                .copied(),
+                        );
                     }
                 }
             }
@@ -255,7 +266,12 @@ impl Scope {
     pub fn add_table(&mut self, alias: &str, columns: &[(String, Option<String>)]) {
         let typed: Vec<(String, Type)> = columns
             .iter()
-            .map(|(c, decl)| (c.clone(), decl.as_deref().map(from_declared).unwrap_or(Type::TEXT)))
+            .map(|(c, decl)| {
+                (
+                    c.clone(),
+                    decl.as_deref().map(from_declared).unwrap_or(Type::TEXT),
+                )
+            })
             .collect();
         self.add_typed(alias, &typed);
         let scales: Vec<(String, Option<u32>)> = columns
@@ -274,7 +290,8 @@ impl Scope {
         for (column, scale) in columns {
             let column = column.to_lowercase();
             if let Some(scale) = scale {
-                self.scales.insert((alias.to_lowercase(), column.clone()), *scale);
+                self.scales
+                    .insert((alias.to_lowercase(), column.clone()), *scale);
             }
             self.unqualified_scales
                 .entry(column)
@@ -333,9 +350,18 @@ pub fn all_tables_read(query: &Query) -> Vec<(String, String)> {
     impl sqlparser::ast::Visitor for Tables {
         type Break = ();
         fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> std::ops::ControlFlow<()> {
-            if let TableFactor::Table { name, alias, args: None, .. } = factor {
+            if let TableFactor::Table {
+                name,
+                alias,
+                args: None,
+                ..
+            } = factor
+            {
                 let table = last_part(name);
-                let alias = alias.as_ref().map(|a| a.name.value.clone()).unwrap_or_else(|| table.clone());
+                let alias = alias
+                    .as_ref()
+                    .map(|a| a.name.value.clone())
+                    .unwrap_or_else(|| table.clone());
                 self.0.push((alias, table));
             }
             std::ops::ControlFlow::Continue(())
@@ -372,7 +398,12 @@ pub fn build_scope(
         fn post_visit_query(&mut self, query: &Query) -> std::ops::ControlFlow<()> {
             if let Some(with) = &query.with {
                 for cte in &with.cte_tables {
-                    let names: Vec<String> = cte.alias.columns.iter().map(|c| c.name.value.clone()).collect();
+                    let names: Vec<String> = cte
+                        .alias
+                        .columns
+                        .iter()
+                        .map(|c| c.name.value.clone())
+                        .collect();
                     add_derived(self.0, &cte.alias.name.value, &cte.query, &names);
                 }
             }
@@ -380,13 +411,21 @@ pub fn build_scope(
         }
         fn post_visit_table_factor(&mut self, factor: &TableFactor) -> std::ops::ControlFlow<()> {
             match factor {
-                TableFactor::Derived { subquery, alias: Some(alias), .. } => {
-                    let names: Vec<String> = alias.columns.iter().map(|c| c.name.value.clone()).collect();
+                TableFactor::Derived {
+                    subquery,
+                    alias: Some(alias),
+                    ..
+                } => {
+                    let names: Vec<String> =
+                        alias.columns.iter().map(|c| c.name.value.clone()).collect();
                     add_derived(self.0, &alias.name.value, subquery, &names);
                 }
-                TableFactor::Table { name, alias, args: Some(args), .. }
-                    if last_part(name) == "generate_series" =>
-                {
+                TableFactor::Table {
+                    name,
+                    alias,
+                    args: Some(args),
+                    ..
+                } if last_part(name) == "generate_series" => {
                     let ty = match args.args.first() {
                         Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(e))) => infer(e, self.0),
                         _ => None,
@@ -395,7 +434,10 @@ pub fn build_scope(
                     let (table, column) = match alias {
                         Some(a) => (
                             a.name.value.clone(),
-                            a.columns.first().map(|c| c.name.value.clone()).unwrap_or_else(|| a.name.value.clone()),
+                            a.columns
+                                .first()
+                                .map(|c| c.name.value.clone())
+                                .unwrap_or_else(|| a.name.value.clone()),
                         ),
                         None => ("generate_series".into(), "generate_series".into()),
                     };
@@ -412,7 +454,9 @@ pub fn build_scope(
 
 /// Adds a CTE or derived table named `alias` to the scope.
 fn add_derived(scope: &mut Scope, alias: &str, query: &Query, names: &[String]) {
-    let Some(types) = projection_types(query, scope) else { return };
+    let Some(types) = projection_types(query, scope) else {
+        return;
+    };
     let output = output_names(query);
     let columns: Vec<(String, Type)> = types
         .into_iter()
@@ -436,14 +480,18 @@ fn add_derived(scope: &mut Scope, alias: &str, query: &Query, names: &[String]) 
 
 /// The output names of a query's select list (aliases, column names).
 fn output_names(query: &Query) -> Vec<Option<String>> {
-    let Some(select) = first_select(query) else { return Vec::new() };
+    let Some(select) = first_select(query) else {
+        return Vec::new();
+    };
     select
         .projection
         .iter()
         .map(|item| match item {
             SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.clone()),
             SelectItem::UnnamedExpr(Expr::Identifier(i)) => Some(i.value.clone()),
-            SelectItem::UnnamedExpr(Expr::CompoundIdentifier(p)) => p.last().map(|i| i.value.clone()),
+            SelectItem::UnnamedExpr(Expr::CompoundIdentifier(p)) => {
+                p.last().map(|i| i.value.clone())
+            }
             SelectItem::UnnamedExpr(Expr::Function(f)) => Some(last_part(&f.name)),
             _ => None,
         })
@@ -504,7 +552,9 @@ pub fn projection_types(query: &Query, scope: &Scope) -> Option<Vec<Option<Type>
             }
             SelectItem::Wildcard(_) => {
                 for table in &select.from {
-                    for factor in std::iter::once(&table.relation).chain(table.joins.iter().map(|j| &j.relation)) {
+                    for factor in std::iter::once(&table.relation)
+                        .chain(table.joins.iter().map(|j| &j.relation))
+                    {
                         let alias = match factor {
                             TableFactor::Table { name, alias, .. } => alias
                                 .as_ref()
@@ -521,7 +571,12 @@ pub fn projection_types(query: &Query, scope: &Scope) -> Option<Vec<Option<Type>
             SelectItem::QualifiedWildcard(kind, _) => {
                 let name = kind.to_string();
                 let name = name.trim_end_matches(".*");
-                let alias = name.rsplit('.').next().unwrap_or(name).trim_matches('"').to_lowercase();
+                let alias = name
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or(name)
+                    .trim_matches('"')
+                    .to_lowercase();
                 let columns = scope.ordered.get(&alias)?;
                 types.extend(columns.iter().cloned().map(Some));
             }
@@ -591,11 +646,10 @@ pub fn infer(expr: &Expr, scope: &Scope) -> Option<Type> {
             Some(Type::FLOAT4 | Type::FLOAT8) => Type::FLOAT8,
             _ => Type::NUMERIC,
         }),
-        Expr::SimilarTo { .. }
-        | Expr::AnyOp { .. }
-        | Expr::AllOp { .. } => Some(Type::BOOL),
-        Expr::Subquery(query) => projection_types(query, scope)
-            .and_then(|types| types.into_iter().next().flatten()),
+        Expr::SimilarTo { .. } | Expr::AnyOp { .. } | Expr::AllOp { .. } => Some(Type::BOOL),
+        Expr::Subquery(query) => {
+            projection_types(query, scope).and_then(|types| types.into_iter().next().flatten())
+        }
         Expr::Nested(inner) => infer(inner, scope),
         Expr::UnaryOp {
             op: UnaryOperator::Not,
@@ -610,7 +664,10 @@ pub fn infer(expr: &Expr, scope: &Scope) -> Option<Type> {
             B::Plus | B::Minus => {
                 let (l, r) = (infer(left, scope), infer(right, scope));
                 let temporal = |t: &Option<Type>| {
-                    matches!(t, Some(Type::DATE | Type::TIMESTAMP | Type::TIMESTAMPTZ | Type::INTERVAL))
+                    matches!(
+                        t,
+                        Some(Type::DATE | Type::TIMESTAMP | Type::TIMESTAMPTZ | Type::INTERVAL)
+                    )
                 };
                 if temporal(&l) || temporal(&r) {
                     return temporal_result(l, matches!(op, B::Minus), r);
@@ -736,7 +793,9 @@ fn function_type(function: &Function, scope: &Scope) -> Option<Type> {
     match name.as_str() {
         "count" | "row_number" | "rank" | "dense_rank" => Some(Type::INT8),
         "ntile" => Some(Type::INT4),
-        "percent_rank" | "cume_dist" | "random" | "date_part" | "percentile_cont" => Some(Type::FLOAT8),
+        "percent_rank" | "cume_dist" | "random" | "date_part" | "percentile_cont" => {
+            Some(Type::FLOAT8)
+        }
         "sum" => first_arg().map(|t| match t {
             Type::INT2 | Type::INT4 => Type::INT8,
             Type::INT8 => Type::NUMERIC,
@@ -754,7 +813,10 @@ fn function_type(function: &Function, scope: &Scope) -> Option<Type> {
                 _ => Type::NUMERIC,
             })
         }
-        "percentile_disc" => function.within_group.first().and_then(|o| infer(&o.expr, scope)),
+        "percentile_disc" => function
+            .within_group
+            .first()
+            .and_then(|o| infer(&o.expr, scope)),
         "array_agg" => first_arg().map(|t| array_of(&t)),
         "min" | "max" | "abs" | "coalesce" | "nullif" | "greatest" | "least" | "lag" | "lead"
         | "first_value" | "last_value" | "nth_value" | "mod" => first_arg(),
@@ -985,7 +1047,12 @@ mod tests {
         // A wildcard expands to the table's declared columns, in order.
         assert_eq!(
             projection_types(&query("SELECT 1, * FROM t"), &scope()),
-            Some(vec![Some(Type::INT4), Some(Type::INT8), Some(Type::FLOAT8), Some(Type::TEXT)])
+            Some(vec![
+                Some(Type::INT4),
+                Some(Type::INT8),
+                Some(Type::FLOAT8),
+                Some(Type::TEXT)
+            ])
         );
         let q = query("SELECT id + 1, price * 2, t.name, sum(id), avg(price) FROM t");
         let types = projection_types(&q, &scope()).unwrap();

@@ -240,7 +240,11 @@ pub fn format_float(r: f64) -> String {
     } else {
         // Shortest round-trip digits; exponent form outside 1e-4..1e15, as
         // Postgres's float8out (`1e+15`, `1.5e-07`).
-        let exponent = if r == 0.0 { 0 } else { r.abs().log10().floor() as i32 };
+        let exponent = if r == 0.0 {
+            0
+        } else {
+            r.abs().log10().floor() as i32
+        };
         if (-4..15).contains(&exponent) {
             r.to_string()
         } else {

@@ -82,12 +82,7 @@ fn depts() -> Table {
         rows: rows
             .into_iter()
             .map(|(id, name, budget, parent)| {
-                vec![
-                    Int(id),
-                    Text(name.into()),
-                    Num(budget.to_string()),
-                    parent,
-                ]
+                vec![Int(id), Text(name.into()), Num(budget.to_string()), parent]
             })
             .collect(),
     }
@@ -108,33 +103,64 @@ fn people() -> Table {
         } else if id == 20 {
             Text("  padded name  ".into())
         } else {
-            Text(format!("{name}{}", if id > 12 { id.to_string() } else { String::new() }))
+            Text(format!(
+                "{name}{}",
+                if id > 12 {
+                    id.to_string()
+                } else {
+                    String::new()
+                }
+            ))
         };
         let email = if id % 6 == 0 {
             Null
         } else {
-            Text(format!("user{id}@{}.example.com", ["mail", "corp", "Test"][id as usize % 3]))
+            Text(format!(
+                "user{id}@{}.example.com",
+                ["mail", "corp", "Test"][id as usize % 3]
+            ))
         };
-        let city = if id % 9 == 0 { Null } else { Text(CITIES[id as usize % CITIES.len()].into()) };
-        let age = if id % 7 == 0 { Null } else { Int(18 + (id * 17) % 60) };
+        let city = if id % 9 == 0 {
+            Null
+        } else {
+            Text(CITIES[id as usize % CITIES.len()].into())
+        };
+        let age = if id % 7 == 0 {
+            Null
+        } else {
+            Int(18 + (id * 17) % 60)
+        };
         // Floats with exact binary fractions and a few awkward ones.
         let score = match id % 10 {
             0 => Null,
             1 => Num("0.1".into()),
             2 => Num("-3.75".into()),
             3 => Num("1234567.125".into()),
-            _ => Num(format!("{}.{}", (id * 37) % 100, [5, 25, 75, 0][id as usize % 4])),
+            _ => Num(format!(
+                "{}.{}",
+                (id * 37) % 100,
+                [5, 25, 75, 0][id as usize % 4]
+            )),
         };
         let balance = if id % 11 == 0 {
             Null
         } else {
-            Num(format!("{}.{:02}", (id * 1237) % 5000 - 1000, (id * 7) % 100))
+            Num(format!(
+                "{}.{:02}",
+                (id * 1237) % 5000 - 1000,
+                (id * 7) % 100
+            ))
         };
         let active = if id % 8 == 0 { Null } else { Bool(id % 3 != 0) };
         let born = if id % 10 == 5 {
             Null
         } else {
-            Text(format!("{}-{:02}-{:02}", 1950 + (id * 3) % 55, 1 + id % 12, 1 + (id * 5) % 28))
+            Text(format!(
+                "{}-{:02}-{:02}",
+                1950 + (id * 3) % 55,
+                1 + id % 12,
+                1 + (id * 5) % 28
+            ))
         };
         let joined = if id % 12 == 7 {
             Null
@@ -160,7 +186,11 @@ fn people() -> Table {
                 id * 2
             ))
         };
-        let avatar = if id % 4 == 0 { Null } else { Blob(vec![id as u8, 0, 255, (id * 3) as u8]) };
+        let avatar = if id % 4 == 0 {
+            Null
+        } else {
+            Blob(vec![id as u8, 0, 255, (id * 3) as u8])
+        };
         let dept = if id % 15 == 0 { Null } else { Int(1 + id % 6) };
         rows.push(vec![
             Int(id),
@@ -204,7 +234,11 @@ fn orders() -> Table {
     let statuses = ["new", "paid", "Shipped", "cancelled", "paid"];
     let mut rows = Vec::new();
     for id in 1..=120i64 {
-        let person = if id % 17 == 0 { Null } else { Int(1 + (id * 7) % 45) };
+        let person = if id % 17 == 0 {
+            Null
+        } else {
+            Int(1 + (id * 7) % 45)
+        };
         let amount = Num(format!("{}.{:02}", (id * 53) % 900 + 1, (id * 11) % 100));
         let qty = if id % 19 == 0 { Null } else { Int(1 + id % 9) };
         let at = format!(
@@ -242,12 +276,18 @@ fn orders() -> Table {
 
 /// The dataset as a Postgres script.
 pub fn postgres_script() -> String {
-    script(|t: &(&'static str, &'static str, &'static str)| t.1, Cell::pg)
+    script(
+        |t: &(&'static str, &'static str, &'static str)| t.1,
+        Cell::pg,
+    )
 }
 
 /// The dataset as a SQLite script.
 pub fn sqlite_script() -> String {
-    script(|t: &(&'static str, &'static str, &'static str)| t.2, Cell::sqlite)
+    script(
+        |t: &(&'static str, &'static str, &'static str)| t.2,
+        Cell::sqlite,
+    )
 }
 
 fn script(
@@ -256,12 +296,21 @@ fn script(
 ) -> String {
     let mut sql = String::new();
     for table in tables() {
-        let columns: Vec<String> =
-            table.columns.iter().map(|c| format!("{} {}", c.0, ty(c))).collect();
+        let columns: Vec<String> = table
+            .columns
+            .iter()
+            .map(|c| format!("{} {}", c.0, ty(c)))
+            .collect();
         writeln!(sql, "CREATE TABLE {} ({});", table.name, columns.join(", ")).unwrap();
         for row in &table.rows {
             let values: Vec<String> = row.iter().map(&render).collect();
-            writeln!(sql, "INSERT INTO {} VALUES ({});", table.name, values.join(", ")).unwrap();
+            writeln!(
+                sql,
+                "INSERT INTO {} VALUES ({});",
+                table.name,
+                values.join(", ")
+            )
+            .unwrap();
         }
     }
     sql

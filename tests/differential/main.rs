@@ -154,7 +154,14 @@ impl Postgres {
         pg.run(
             "initdb",
             &[
-                "-D", &data, "-U", "postgres", "--auth=trust", "--locale=C", "-E", "UTF8",
+                "-D",
+                &data,
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--locale=C",
+                "-E",
+                "UTF8",
                 "--no-sync",
             ],
         );
@@ -166,7 +173,9 @@ impl Postgres {
         let log = pg.data.with_file_name("log").to_string_lossy().into_owned();
         pg.run(
             "pg_ctl",
-            &["-D", &data, "-o", &options, "-l", &log, "-w", "-t", "60", "start"],
+            &[
+                "-D", &data, "-o", &options, "-l", &log, "-w", "-t", "60", "start",
+            ],
         );
         pg
     }
@@ -246,7 +255,11 @@ async fn answer(client: &Client, sql: &str) -> Answer {
         Ok(statement) => statement,
         Err(err) => return error(err),
     };
-    let types = statement.columns().iter().map(|c| c.type_().oid()).collect();
+    let types = statement
+        .columns()
+        .iter()
+        .map(|c| c.type_().oid())
+        .collect();
     match client.simple_query(sql).await {
         Ok(messages) => Answer::Rows {
             types,
@@ -360,7 +373,12 @@ async fn graftgres_answers_as_postgres_does() {
             if same {
                 fixed.push(format!("{place}: {}", entry.sql));
             } else {
-                known.push(format!("{place} ({why}):\n    {}\n    postgres:  {}\n    graftgres: {}", entry.sql, show(&expected), show(&got)));
+                known.push(format!(
+                    "{place} ({why}):\n    {}\n    postgres:  {}\n    graftgres: {}",
+                    entry.sql,
+                    show(&expected),
+                    show(&got)
+                ));
             }
         } else if same {
             matched += 1;

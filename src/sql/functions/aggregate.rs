@@ -50,7 +50,11 @@ pub fn numeric_avg(sum: i128, count: i128) -> String {
         let (int, frac) = padded.split_at(padded.len() - scale as usize);
         format!("{int}.{frac}")
     };
-    if negative && q != 0 { format!("-{text}") } else { text }
+    if negative && q != 0 {
+        format!("-{text}")
+    } else {
+        text
+    }
 }
 
 #[derive(Default)]
@@ -193,7 +197,9 @@ impl Aggregate<Collected, Value> for Percentile {
         Ok(())
     }
     fn finalize(&self, _: &mut Context<'_>, acc: Option<Collected>) -> rusqlite::Result<Value> {
-        let Some(mut acc) = acc else { return Ok(Value::Null) };
+        let Some(mut acc) = acc else {
+            return Ok(Value::Null);
+        };
         if acc.values.is_empty() {
             return Ok(Value::Null);
         }
@@ -251,7 +257,11 @@ impl Aggregate<Vec<String>, Option<String>> for ArrayAgg {
         acc.push(array_element(&arg(ctx, 0)));
         Ok(())
     }
-    fn finalize(&self, _: &mut Context<'_>, acc: Option<Vec<String>>) -> rusqlite::Result<Option<String>> {
+    fn finalize(
+        &self,
+        _: &mut Context<'_>,
+        acc: Option<Vec<String>>,
+    ) -> rusqlite::Result<Option<String>> {
         Ok(acc
             .filter(|items| !items.is_empty())
             .map(|items| format!("{{{}}}", items.join(","))))
@@ -284,7 +294,11 @@ pub fn parse_array(text: &str) -> Option<Vec<Option<String>>> {
             item.push(c);
         }
         let item = if quoted { item } else { item.trim().to_owned() };
-        items.push(if !quoted && item.eq_ignore_ascii_case("null") { None } else { Some(item) });
+        items.push(if !quoted && item.eq_ignore_ascii_case("null") {
+            None
+        } else {
+            Some(item)
+        });
     }
     Some(items)
 }
@@ -292,8 +306,12 @@ pub fn parse_array(text: &str) -> Option<Vec<Option<String>>> {
 pub(super) fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Result<()> {
     // pg_array_contains('{1,2,3}', x): `x = ANY(array value)`.
     conn.create_scalar_function("pg_array_contains", 2, flags, |ctx| {
-        let Some(array) = super::text_of(arg(ctx, 0)) else { return Ok(None) };
-        let Some(needle) = super::text_of(arg(ctx, 1)) else { return Ok(None) };
+        let Some(array) = super::text_of(arg(ctx, 0)) else {
+            return Ok(None);
+        };
+        let Some(needle) = super::text_of(arg(ctx, 1)) else {
+            return Ok(None);
+        };
         let items = parse_array(&array)
             .ok_or_else(|| super::user_error(format!("malformed array literal: \"{array}\"")))?;
         let numeric = needle.parse::<f64>().ok();
@@ -301,7 +319,13 @@ pub(super) fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Res
             Some(n) => item.parse::<f64>().ok() == Some(n),
             None => *item == needle,
         });
-        Ok(if found { Some(true) } else if items.iter().any(Option::is_none) { None } else { Some(false) })
+        Ok(if found {
+            Some(true)
+        } else if items.iter().any(Option::is_none) {
+            None
+        } else {
+            Some(false)
+        })
     })?;
     conn.create_aggregate_function("pg_avg", 1, flags, Avg)?;
     for (name, moment) in [
@@ -312,8 +336,18 @@ pub(super) fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Res
     ] {
         conn.create_aggregate_function(name, 1, flags, moment)?;
     }
-    conn.create_aggregate_function("pg_percentile_cont", 3, flags, Percentile { continuous: true })?;
-    conn.create_aggregate_function("pg_percentile_disc", 3, flags, Percentile { continuous: false })?;
+    conn.create_aggregate_function(
+        "pg_percentile_cont",
+        3,
+        flags,
+        Percentile { continuous: true },
+    )?;
+    conn.create_aggregate_function(
+        "pg_percentile_disc",
+        3,
+        flags,
+        Percentile { continuous: false },
+    )?;
     conn.create_aggregate_function("pg_array_agg", 1, flags, ArrayAgg)?;
     Ok(())
 }

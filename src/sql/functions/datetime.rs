@@ -93,9 +93,8 @@ impl Interval {
     pub fn to_pg(self) -> String {
         let mut parts = Vec::new();
         let (years, months) = (self.months / 12, self.months % 12);
-        let unit = |n: i64, one: &str, many: &str| {
-            format!("{n} {}", if n == 1 { one } else { many })
-        };
+        let unit =
+            |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         if years != 0 {
             parts.push(unit(years, "year", "years"));
         }
@@ -265,10 +264,22 @@ pub fn date_trunc(unit: &str, ts: NaiveDateTime) -> Option<NaiveDateTime> {
         "day" => midnight(date),
         "week" => midnight(date - Duration::days(i64::from(date.weekday().num_days_from_monday()))),
         "month" => midnight(date.with_day(1)?),
-        "quarter" => midnight(NaiveDate::from_ymd_opt(date.year(), (date.month0() / 3) * 3 + 1, 1)?),
+        "quarter" => midnight(NaiveDate::from_ymd_opt(
+            date.year(),
+            (date.month0() / 3) * 3 + 1,
+            1,
+        )?),
         "year" => midnight(NaiveDate::from_ymd_opt(date.year(), 1, 1)?),
-        "decade" => midnight(NaiveDate::from_ymd_opt(date.year().div_euclid(10) * 10, 1, 1)?),
-        "century" => midnight(NaiveDate::from_ymd_opt((date.year() - 1).div_euclid(100) * 100 + 1, 1, 1)?),
+        "decade" => midnight(NaiveDate::from_ymd_opt(
+            date.year().div_euclid(10) * 10,
+            1,
+            1,
+        )?),
+        "century" => midnight(NaiveDate::from_ymd_opt(
+            (date.year() - 1).div_euclid(100) * 100 + 1,
+            1,
+            1,
+        )?),
         _ => return None,
     })
 }
@@ -368,7 +379,9 @@ fn operand(value: Value) -> rusqlite::Result<Operand> {
             } else if let Some(iv) = Interval::parse(&t) {
                 Operand::Interval(iv)
             } else {
-                return Err(user_error(format!("invalid input syntax for type numeric: \"{t}\"")));
+                return Err(user_error(format!(
+                    "invalid input syntax for type numeric: \"{t}\""
+                )));
             }
         }
         Value::Blob(_) => return Err(user_error("operator does not exist for bytea")),
@@ -409,7 +422,9 @@ pub fn add(a: Value, b: Value) -> rusqlite::Result<Value> {
             }
             .to_pg(),
         )),
-        _ => Err(user_error("operator does not exist for these operand types")),
+        _ => Err(user_error(
+            "operator does not exist for these operand types",
+        )),
     }
 }
 
@@ -434,7 +449,9 @@ pub fn sub(a: Value, b: Value) -> rusqlite::Result<Value> {
             add(a, Value::Text(i.negate().to_pg()))
         }
         (O::Date(d), O::Int(n)) => add(Value::Text(format_date(d)), Value::Integer(-n)),
-        _ => Err(user_error("operator does not exist for these operand types")),
+        _ => Err(user_error(
+            "operator does not exist for these operand types",
+        )),
     }
 }
 
@@ -444,35 +461,57 @@ pub(super) fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Res
     // pg_series_ok(value, stop, step): whether generate_series goes on.
     conn.create_scalar_function("pg_series_ok", 3, flags, |ctx| {
         use Operand as O;
-        Ok(match (operand(arg(ctx, 0))?, operand(arg(ctx, 1))?, operand(arg(ctx, 2))?) {
-            (O::Null, _, _) | (_, O::Null, _) | (_, _, O::Null) => false,
-            (_, _, O::Int(0)) => return Err(user_error("step size cannot equal zero")),
-            (O::Int(v), O::Int(stop), O::Int(step)) => if step > 0 { v <= stop } else { v >= stop },
-            (v, stop, step) => {
-                let f = |o: &Operand| match o {
-                    O::Int(i) => Some(*i as f64),
-                    O::Float(x) => Some(*x),
-                    O::Date(d) => Some(d.and_time(NaiveTime::MIN).and_utc().timestamp_micros() as f64),
-                    O::Timestamp(t) => Some(t.and_utc().timestamp_micros() as f64),
-                    _ => None,
-                };
-                let ascending = match &step {
-                    O::Interval(i) => i.months > 0 || i.days > 0 || i.micros > 0,
-                    other => f(other).is_some_and(|s| s > 0.0),
-                };
-                match (f(&v), f(&stop)) {
-                    (Some(v), Some(stop)) => if ascending { v <= stop } else { v >= stop },
-                    _ => false,
+        Ok(
+            match (
+                operand(arg(ctx, 0))?,
+                operand(arg(ctx, 1))?,
+                operand(arg(ctx, 2))?,
+            ) {
+                (O::Null, _, _) | (_, O::Null, _) | (_, _, O::Null) => false,
+                (_, _, O::Int(0)) => return Err(user_error("step size cannot equal zero")),
+                (O::Int(v), O::Int(stop), O::Int(step)) => {
+                    if step > 0 {
+                        v <= stop
+                    } else {
+                        v >= stop
+                    }
                 }
-            }
-        })
+                (v, stop, step) => {
+                    let f = |o: &Operand| match o {
+                        O::Int(i) => Some(*i as f64),
+                        O::Float(x) => Some(*x),
+                        O::Date(d) => {
+                            Some(d.and_time(NaiveTime::MIN).and_utc().timestamp_micros() as f64)
+                        }
+                        O::Timestamp(t) => Some(t.and_utc().timestamp_micros() as f64),
+                        _ => None,
+                    };
+                    let ascending = match &step {
+                        O::Interval(i) => i.months > 0 || i.days > 0 || i.micros > 0,
+                        other => f(other).is_some_and(|s| s > 0.0),
+                    };
+                    match (f(&v), f(&stop)) {
+                        (Some(v), Some(stop)) => {
+                            if ascending {
+                                v <= stop
+                            } else {
+                                v >= stop
+                            }
+                        }
+                        _ => false,
+                    }
+                }
+            },
+        )
     })?;
     conn.create_scalar_function("pg_interval", 1, flags, |ctx| {
         Ok(match text_arg(ctx, 0) {
             None => None,
             Some(t) => Some(
                 Interval::parse(&t)
-                    .ok_or_else(|| user_error(format!("invalid input syntax for type interval: \"{t}\"")))?
+                    .ok_or_else(|| {
+                        user_error(format!("invalid input syntax for type interval: \"{t}\""))
+                    })?
                     .to_pg(),
             ),
         })
@@ -489,7 +528,9 @@ pub(super) fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Res
             None => Ok(None),
             Some((ts, _)) => date_trunc(&unit, ts)
                 .map(|t| Some(format_timestamp(t)))
-                .ok_or_else(|| user_error(format!("unit \"{unit}\" not recognized for type timestamp"))),
+                .ok_or_else(|| {
+                    user_error(format!("unit \"{unit}\" not recognized for type timestamp"))
+                }),
         }
     })?;
     for (name, as_float) in [("pg_extract", false), ("date_part", true)] {
@@ -518,7 +559,9 @@ pub(super) fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Res
         };
         NaiveDate::from_ymd_opt(y as i32, m as u32, d as u32)
             .map(|d| Some(format_date(d)))
-            .ok_or_else(|| super::range_error(format!("date field value out of range: {y}-{m:02}-{d:02}")))
+            .ok_or_else(|| {
+                super::range_error(format!("date field value out of range: {y}-{m:02}-{d:02}"))
+            })
     })?;
     conn.create_scalar_function("age", 2, flags, |ctx| {
         match (ts_arg(ctx, 0)?, ts_arg(ctx, 1)?) {
@@ -551,21 +594,33 @@ mod tests {
         assert_eq!(p("1.5 days"), "1 day 12:00:00");
         assert_eq!(p("36 hours"), "36:00:00");
         assert_eq!(p("-1 days"), "-1 days");
-        assert_eq!(p("1 year 2 mons 3 days 04:05:06.5"), "1 year 2 mons 3 days 04:05:06.5");
+        assert_eq!(
+            p("1 year 2 mons 3 days 04:05:06.5"),
+            "1 year 2 mons 3 days 04:05:06.5"
+        );
         assert!(Interval::parse("soon").is_none());
     }
 
     #[test]
     fn date_arithmetic() {
         let t = |s: &str| Value::Text(s.into());
-        assert_eq!(add(t("2024-02-28"), Value::Integer(1)).unwrap(), t("2024-02-29"));
-        assert_eq!(add(t("2024-01-31 10:00:00"), t("1 mon")).unwrap(), t("2024-02-29 10:00:00"));
-        assert_eq!(sub(t("2024-03-15"), t("2024-01-01")).unwrap(), Value::Integer(74));
+        assert_eq!(
+            add(t("2024-02-28"), Value::Integer(1)).unwrap(),
+            t("2024-02-29")
+        );
+        assert_eq!(
+            add(t("2024-01-31 10:00:00"), t("1 mon")).unwrap(),
+            t("2024-02-29 10:00:00")
+        );
+        assert_eq!(
+            sub(t("2024-03-15"), t("2024-01-01")).unwrap(),
+            Value::Integer(74)
+        );
         assert_eq!(
             sub(t("2024-03-15 12:00:00"), t("2024-03-14 10:30:00")).unwrap(),
             t("1 day 01:30:00")
         );
-        assert_eq!(add(Value::Integer(i64::MAX), Value::Integer(1)).is_err(), true);
+        assert!(add(Value::Integer(i64::MAX), Value::Integer(1)).is_err());
     }
 
     #[test]
@@ -574,7 +629,10 @@ mod tests {
             age(ts("2024-03-15 10:00:00"), ts("2020-01-10 08:30:00")).to_pg(),
             "4 years 2 mons 5 days 01:30:00"
         );
-        assert_eq!(age(ts("2024-03-15"), ts("1990-07-20")).to_pg(), "33 years 7 mons 26 days");
+        assert_eq!(
+            age(ts("2024-03-15"), ts("1990-07-20")).to_pg(),
+            "33 years 7 mons 26 days"
+        );
         assert_eq!(
             format_timestamp(date_trunc("week", ts("2024-03-15 10:00:00")).unwrap()),
             "2024-03-11 00:00:00"
@@ -583,6 +641,9 @@ mod tests {
             extract("second", ts("2024-03-15 10:00:05.5"), false),
             Some(Value::Text("5.500000".into()))
         );
-        assert_eq!(extract("dow", ts("2024-03-17"), true), Some(Value::Integer(0)));
+        assert_eq!(
+            extract("dow", ts("2024-03-17"), true),
+            Some(Value::Integer(0))
+        );
     }
 }

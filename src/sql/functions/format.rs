@@ -13,16 +13,38 @@ use super::datetime::parse_timestamp;
 use super::{arg, text_of};
 
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
-const DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+const DAYS: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
 
 /// Case of a name pattern: `MONTH`, `Month`, `month`.
 fn cased(name: &str, pattern: &str) -> String {
     if pattern.chars().all(|c| c.is_ascii_uppercase()) {
         name.to_uppercase()
-    } else if pattern.chars().next().is_some_and(|c| c.is_ascii_uppercase()) {
+    } else if pattern
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_uppercase())
+    {
         name.to_owned()
     } else {
         name.to_lowercase()
@@ -37,10 +59,10 @@ pub fn format_timestamp(ts: NaiveDateTime, template: &str) -> String {
     while i < bytes.len() {
         let rest = &template[i..];
         let starts = |p: &str| rest.len() >= p.len() && rest[..p.len()].eq_ignore_ascii_case(p);
-        if rest.starts_with('"') {
-            let end = rest[1..].find('"').map_or(rest.len(), |e| e + 1);
-            out.push_str(&rest[1..end]);
-            i += (end + 1).min(rest.len());
+        if let Some(quoted) = rest.strip_prefix('"') {
+            let end = quoted.find('"').unwrap_or(quoted.len());
+            out.push_str(&quoted[..end]);
+            i += (end + 2).min(rest.len());
             continue;
         }
         if starts("FM") {
@@ -49,7 +71,11 @@ pub fn format_timestamp(ts: NaiveDateTime, template: &str) -> String {
             continue;
         }
         let num = |n: i64, width: usize, fm: bool| {
-            if fm { n.to_string() } else { format!("{n:0width$}") }
+            if fm {
+                n.to_string()
+            } else {
+                format!("{n:0width$}")
+            }
         };
         let fm = std::mem::take(&mut fill_mode);
         let (text, len) = if starts("YYYY") {
@@ -87,7 +113,10 @@ pub fn format_timestamp(ts: NaiveDateTime, template: &str) -> String {
         } else if starts("MM") {
             (num(i64::from(ts.month()), 2, fm), 2)
         } else if starts("DAY") {
-            let name = cased(DAYS[ts.weekday().num_days_from_sunday() as usize], &rest[..3]);
+            let name = cased(
+                DAYS[ts.weekday().num_days_from_sunday() as usize],
+                &rest[..3],
+            );
             (if fm { name } else { format!("{name:<9}") }, 3)
         } else if starts("DY") {
             let name = &DAYS[ts.weekday().num_days_from_sunday() as usize][..3];
@@ -97,7 +126,10 @@ pub fn format_timestamp(ts: NaiveDateTime, template: &str) -> String {
         } else if starts("DD") {
             (num(i64::from(ts.day()), 2, fm), 2)
         } else if starts("D") {
-            (i64::from(ts.weekday().num_days_from_sunday() + 1).to_string(), 1)
+            (
+                i64::from(ts.weekday().num_days_from_sunday() + 1).to_string(),
+                1,
+            )
         } else if starts("Q") {
             ((ts.month0() / 3 + 1).to_string(), 1)
         } else if starts("WW") {
@@ -125,8 +157,14 @@ pub fn format_number(value: f64, template: &str) -> String {
         Some(at) => (&pattern[..at], &pattern[at + 1..]),
         None => (pattern.as_str(), ""),
     };
-    let frac_digits = frac_pattern.chars().filter(|c| matches!(c, '9' | '0')).count();
-    let int_positions = int_pattern.chars().filter(|c| matches!(c, '9' | '0')).count();
+    let frac_digits = frac_pattern
+        .chars()
+        .filter(|c| matches!(c, '9' | '0'))
+        .count();
+    let int_positions = int_pattern
+        .chars()
+        .filter(|c| matches!(c, '9' | '0'))
+        .count();
     let rounded = Decimal::from_f64(value)
         .unwrap_or_default()
         .round_dp_with_strategy(frac_digits as u32, RoundingStrategy::MidpointAwayFromZero);
@@ -137,7 +175,11 @@ pub fn format_number(value: f64, template: &str) -> String {
         Some((i, f)) => (i.to_owned(), f.to_owned()),
         None => (text.clone(), String::new()),
     };
-    let int_digits = if int_digits == "0" { String::new() } else { int_digits };
+    let int_digits = if int_digits == "0" {
+        String::new()
+    } else {
+        int_digits
+    };
     if int_digits.len() > int_positions {
         let hashes = "#".repeat(int_positions);
         let frac_hashes = "#".repeat(frac_digits);
@@ -203,14 +245,20 @@ pub fn format_number(value: f64, template: &str) -> String {
 
 pub(super) fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Result<()> {
     conn.create_scalar_function("to_char", 2, flags, |ctx| {
-        let Some(template) = text_of(arg(ctx, 1)) else { return Ok(None) };
+        let Some(template) = text_of(arg(ctx, 1)) else {
+            return Ok(None);
+        };
         Ok(match arg(ctx, 0) {
             Value::Null => None,
             Value::Integer(i) => Some(format_number(i as f64, &template)),
             Value::Real(r) => Some(format_number(r, &template)),
             Value::Text(t) => match parse_timestamp(&t) {
                 Some(ts) => Some(format_timestamp(ts, &template)),
-                None => t.trim().parse::<f64>().ok().map(|n| format_number(n, &template)),
+                None => t
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .map(|n| format_number(n, &template)),
             },
             Value::Blob(_) => None,
         })
@@ -236,7 +284,10 @@ mod tests {
     #[test]
     fn timestamps_format_as_postgres() {
         let ts = parse_timestamp("2024-03-05 14:07:09").unwrap();
-        assert_eq!(format_timestamp(ts, "YYYY-MM-DD HH24:MI:SS"), "2024-03-05 14:07:09");
+        assert_eq!(
+            format_timestamp(ts, "YYYY-MM-DD HH24:MI:SS"),
+            "2024-03-05 14:07:09"
+        );
         assert_eq!(format_timestamp(ts, "Mon YYYY"), "Mar 2024");
         assert_eq!(format_timestamp(ts, "Month DD, YYYY"), "March     05, 2024");
         assert_eq!(format_timestamp(ts, "HH12:MI AM"), "02:07 PM");

@@ -27,7 +27,11 @@ fn step<'a>(json: &'a str, key: &Value) -> Option<&'a str> {
             _ => return None,
         };
         let items: Vec<&RawValue> = serde_json::from_str(json).ok()?;
-        let index = if index < 0 { items.len() as i64 + index } else { index };
+        let index = if index < 0 {
+            items.len() as i64 + index
+        } else {
+            index
+        };
         items.get(usize::try_from(index).ok()?).map(|raw| raw.get())
     } else {
         None
@@ -79,7 +83,9 @@ pub fn contains(a: &serde_json::Value, b: &serde_json::Value) -> bool {
 pub(super) fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Result<()> {
     // pg_json_get(json, key, as_text)
     conn.create_scalar_function("pg_json_get", 3, flags, |ctx| {
-        let Some(json) = text_of(arg(ctx, 0)) else { return Ok(None) };
+        let Some(json) = text_of(arg(ctx, 0)) else {
+            return Ok(None);
+        };
         let raw = step(&json, &arg(ctx, 1));
         Ok(match (raw, super::int_arg(ctx, 2) == Some(1)) {
             (None, _) => None,
@@ -125,12 +131,18 @@ mod tests {
     #[test]
     fn members_keep_their_text() {
         let doc = r#"{"a": {"b": [1, 2, {"c": "d"}]}, "n": null}"#;
-        assert_eq!(step(doc, &Value::Text("a".into())), Some(r#"{"b": [1, 2, {"c": "d"}]}"#));
+        assert_eq!(
+            step(doc, &Value::Text("a".into())),
+            Some(r#"{"b": [1, 2, {"c": "d"}]}"#)
+        );
         assert_eq!(step("[10, 20]", &Value::Integer(-1)), Some("20"));
         assert_eq!(as_text("\"x\\n\""), Some("x\n".into()));
         assert_eq!(as_text("null"), None);
         let j = |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap();
-        assert!(contains(&j(r#"{"a": 1, "b": {"c": 2}}"#), &j(r#"{"b": {"c": 2}}"#)));
+        assert!(contains(
+            &j(r#"{"a": 1, "b": {"c": 2}}"#),
+            &j(r#"{"b": {"c": 2}}"#)
+        ));
         assert!(!contains(&j(r#"{"a": 1}"#), &j(r#"{"a": 2}"#)));
         assert!(contains(&j("[1, 2]"), &j("[1]")));
     }

@@ -36,7 +36,9 @@ fn unary(value: Value, f: impl Fn(f64) -> f64) -> Value {
 /// Rounds `x` to `places` decimals (negative: tens, hundreds...), half away from zero.
 pub fn round_to(x: f64, places: i64, strategy: RoundingStrategy) -> f64 {
     if places >= 0 {
-        let Some(d) = Decimal::from_f64(x) else { return x };
+        let Some(d) = Decimal::from_f64(x) else {
+            return x;
+        };
         d.round_dp_with_strategy(places.min(28) as u32, strategy)
             .to_f64()
             .unwrap_or(x)
@@ -64,13 +66,19 @@ pub(super) fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Res
     conn.create_scalar_function("trunc", 1, flags, |ctx| Ok(unary(arg(ctx, 0), f64::trunc)))?;
     conn.create_scalar_function("trunc", 2, flags, |ctx| {
         let places = super::int_arg(ctx, 1).unwrap_or(0);
-        Ok(unary(arg(ctx, 0), |x| round_to(x, places, RoundingStrategy::ToZero)))
+        Ok(unary(arg(ctx, 0), |x| {
+            round_to(x, places, RoundingStrategy::ToZero)
+        }))
     })?;
     conn.create_scalar_function("round", 1, flags, |ctx| {
-        Ok(unary(arg(ctx, 0), |x| round_to(x, 0, RoundingStrategy::MidpointAwayFromZero)))
+        Ok(unary(arg(ctx, 0), |x| {
+            round_to(x, 0, RoundingStrategy::MidpointAwayFromZero)
+        }))
     })?;
     conn.create_scalar_function("round", 2, flags, |ctx| {
-        let Some(places) = super::int_arg(ctx, 1) else { return Ok(Value::Null) };
+        let Some(places) = super::int_arg(ctx, 1) else {
+            return Ok(Value::Null);
+        };
         Ok(match arg(ctx, 0) {
             Value::Integer(i) if places >= 0 => Value::Integer(i),
             other => match number(&other) {
@@ -87,20 +95,25 @@ pub(super) fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Res
             })
         })?;
     }
-    conn.create_scalar_function("sqrt", 1, flags, |ctx| {
-        match number(&arg(ctx, 0)) {
-            Some(x) if x < 0.0 => Err(user_error("cannot take square root of a negative number")),
-            Some(x) => Ok(Some(x.sqrt())),
-            None => Ok(None),
-        }
+    conn.create_scalar_function("sqrt", 1, flags, |ctx| match number(&arg(ctx, 0)) {
+        Some(x) if x < 0.0 => Err(user_error("cannot take square root of a negative number")),
+        Some(x) => Ok(Some(x.sqrt())),
+        None => Ok(None),
     })?;
     // Postgres's random() is a float8 in [0, 1); SQLite's is a 64-bit integer.
     conn.create_scalar_function("random", 0, FunctionFlags::SQLITE_UTF8, |_| {
         Ok(rand::random::<f64>())
     })?;
-    conn.create_scalar_function("exp", 1, flags, |ctx| Ok(number(&arg(ctx, 0)).map(f64::exp)))?;
+    conn.create_scalar_function(
+        "exp",
+        1,
+        flags,
+        |ctx| Ok(number(&arg(ctx, 0)).map(f64::exp)),
+    )?;
     conn.create_scalar_function("ln", 1, flags, |ctx| Ok(number(&arg(ctx, 0)).map(f64::ln)))?;
-    conn.create_scalar_function("log", 1, flags, |ctx| Ok(number(&arg(ctx, 0)).map(f64::log10)))?;
+    conn.create_scalar_function("log", 1, flags, |ctx| {
+        Ok(number(&arg(ctx, 0)).map(f64::log10))
+    })?;
     conn.create_scalar_function("mod", 2, flags, |ctx| {
         Ok(match (arg(ctx, 0), arg(ctx, 1)) {
             (Value::Integer(_), Value::Integer(0)) => return Err(range_error("division by zero")),
@@ -113,7 +126,7 @@ pub(super) fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Res
     })?;
     conn.create_scalar_function("div", 2, flags, |ctx| {
         Ok(match (number(&arg(ctx, 0)), number(&arg(ctx, 1))) {
-            (Some(_), Some(y)) if y == 0.0 => return Err(range_error("division by zero")),
+            (Some(_), Some(0.0)) => return Err(range_error("division by zero")),
             (Some(x), Some(y)) => Value::Integer((x / y).trunc() as i64),
             _ => Value::Null,
         })
@@ -122,7 +135,7 @@ pub(super) fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Res
         Ok(match arg(ctx, 0) {
             Value::Integer(i) => Value::Integer(i.signum()),
             other => match number(&other) {
-                Some(x) if x == 0.0 => Value::Integer(0),
+                Some(0.0) => Value::Integer(0),
                 Some(x) => Value::Integer(x.signum() as i64),
                 None => Value::Null,
             },
@@ -177,7 +190,11 @@ pub(super) fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Res
             Value::Text(t) => match t.trim().to_ascii_lowercase().as_str() {
                 "t" | "true" | "y" | "yes" | "on" | "1" => Some(true),
                 "f" | "false" | "n" | "no" | "off" | "0" => Some(false),
-                _ => return Err(user_error(format!("invalid input syntax for type boolean: \"{t}\""))),
+                _ => {
+                    return Err(user_error(format!(
+                        "invalid input syntax for type boolean: \"{t}\""
+                    )));
+                }
             },
             Value::Blob(_) => return Err(user_error("cannot cast bytea to boolean")),
         })
@@ -194,9 +211,12 @@ mod tests {
         let away = RoundingStrategy::MidpointAwayFromZero;
         assert_eq!(round_to(2.5, 0, away), 3.0);
         assert_eq!(round_to(-2.5, 0, away), -3.0);
-        assert_eq!(round_to(3.14159, 2, away), 3.14);
+        assert_eq!(round_to(12.34567, 2, away), 12.35);
         assert_eq!(round_to(1234.5678, -2, away), 1200.0);
         assert_eq!(round_to(2.5, 0, RoundingStrategy::MidpointNearestEven), 2.0);
-        assert_eq!(compare(&Value::Text("a".into()), &Value::Text("B".into())), Ordering::Greater);
+        assert_eq!(
+            compare(&Value::Text("a".into()), &Value::Text("B".into())),
+            Ordering::Greater
+        );
     }
 }

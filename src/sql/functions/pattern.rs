@@ -80,7 +80,9 @@ pub(super) fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Res
     // pg_like(text, pattern, case_insensitive[, escape])
     for n_args in [3, 4] {
         conn.create_scalar_function("pg_like", n_args, flags, move |ctx| {
-            let Some(text) = text_of(arg(ctx, 0)) else { return Ok(None) };
+            let Some(text) = text_of(arg(ctx, 0)) else {
+                return Ok(None);
+            };
             if text_of(arg(ctx, 1)).is_none() {
                 return Ok(None);
             }
@@ -91,33 +93,53 @@ pub(super) fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Res
                 Some('\\')
             };
             let re = compile(ctx, 1, |p| {
-                let p = if insensitive { p.to_ascii_lowercase() } else { p.to_owned() };
+                let p = if insensitive {
+                    p.to_ascii_lowercase()
+                } else {
+                    p.to_owned()
+                };
                 RegexBuilder::new(&like_to_regex(&p, escape))
                     .dot_matches_new_line(true)
                     .build()
                     .map_err(|e| e.to_string())
             })?;
             // C collation: ILIKE folds ASCII letters only, as Postgres in the C locale.
-            let text = if insensitive { text.to_ascii_lowercase() } else { text };
+            let text = if insensitive {
+                text.to_ascii_lowercase()
+            } else {
+                text
+            };
             Ok(Some(re.is_match(&text)))
         })?;
     }
     // pg_regex(text, pattern, case_insensitive)
     conn.create_scalar_function("pg_regex", 3, flags, |ctx| {
-        let Some(text) = text_of(arg(ctx, 0)) else { return Ok(None) };
+        let Some(text) = text_of(arg(ctx, 0)) else {
+            return Ok(None);
+        };
         if text_of(arg(ctx, 1)).is_none() {
             return Ok(None);
         }
         let insensitive = int_arg(ctx, 2) == Some(1);
         let re = compile(ctx, 1, |p| {
-            let p = if insensitive { p.to_ascii_lowercase() } else { p.to_owned() };
+            let p = if insensitive {
+                p.to_ascii_lowercase()
+            } else {
+                p.to_owned()
+            };
             RegexBuilder::new(&p).build().map_err(|e| e.to_string())
         })?;
-        let text = if insensitive { text.to_ascii_lowercase() } else { text };
+        let text = if insensitive {
+            text.to_ascii_lowercase()
+        } else {
+            text
+        };
         Ok(Some(re.is_match(&text)))
     })?;
     conn.create_scalar_function("pg_similar", 2, flags, |ctx| {
-        let Some(text) = text_of(arg(ctx, 0)) else { return Ok(None) };
+        let Some(text) = text_of(arg(ctx, 0)) else {
+            return Ok(None);
+        };
         if text_of(arg(ctx, 1)).is_none() {
             return Ok(None);
         }
@@ -138,7 +160,11 @@ mod tests {
 
     #[test]
     fn patterns_translate_to_regexes() {
-        let like = |p: &str, t: &str| Regex::new(&like_to_regex(p, Some('\\'))).unwrap().is_match(t);
+        let like = |p: &str, t: &str| {
+            Regex::new(&like_to_regex(p, Some('\\')))
+                .unwrap()
+                .is_match(t)
+        };
         assert!(like("b%", "bob"));
         assert!(!like("b%", "Bob"));
         assert!(like("a\\%b", "a%b"));

@@ -12,13 +12,19 @@ use super::{arg, int_arg, text_of};
 
 pub fn split_part(text: &str, delimiter: &str, n: i64) -> String {
     if delimiter.is_empty() {
-        return if n == 1 || n == -1 { text.to_owned() } else { String::new() };
+        return if n == 1 || n == -1 {
+            text.to_owned()
+        } else {
+            String::new()
+        };
     }
     let parts: Vec<&str> = text.split(delimiter).collect();
     let index = if n > 0 {
         usize::try_from(n - 1).ok()
     } else {
-        parts.len().checked_sub(usize::try_from(-n).unwrap_or(usize::MAX))
+        parts
+            .len()
+            .checked_sub(usize::try_from(-n).unwrap_or(usize::MAX))
     };
     index
         .and_then(|i| parts.get(i))
@@ -36,7 +42,11 @@ pub fn left(text: &str, n: i64) -> String {
 /// `right(s, n)`: the last n characters; negative n drops the first |n|.
 pub fn right(text: &str, n: i64) -> String {
     let len = text.chars().count() as i64;
-    let skip = if n >= 0 { (len - n).max(0) } else { (-n).min(len) };
+    let skip = if n >= 0 {
+        (len - n).max(0)
+    } else {
+        (-n).min(len)
+    };
     text.chars().skip(skip as usize).collect()
 }
 
@@ -114,7 +124,11 @@ pub(super) fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Res
     for (name, on_left) in [("lpad", true), ("rpad", false)] {
         for n_args in [2, 3] {
             conn.create_scalar_function(name, n_args, flags, move |ctx| {
-                let fill = if n_args == 3 { text_of(arg(ctx, 2)) } else { Some(" ".into()) };
+                let fill = if n_args == 3 {
+                    text_of(arg(ctx, 2))
+                } else {
+                    Some(" ".into())
+                };
                 Ok(match (text_of(arg(ctx, 0)), int_arg(ctx, 1), fill) {
                     (Some(t), Some(n), Some(f)) => Some(pad(&t, n, &f, on_left)),
                     _ => None,
@@ -134,10 +148,18 @@ pub(super) fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Res
     conn.create_scalar_function("reverse", 1, flags, |ctx| {
         Ok(text_of(arg(ctx, 0)).map(|t| t.chars().rev().collect::<String>()))
     })?;
-    for (name, leading, trailing) in [("btrim", true, true), ("ltrim", true, false), ("rtrim", false, true)] {
+    for (name, leading, trailing) in [
+        ("btrim", true, true),
+        ("ltrim", true, false),
+        ("rtrim", false, true),
+    ] {
         for n_args in [1, 2] {
             conn.create_scalar_function(name, n_args, flags, move |ctx| {
-                let chars = if n_args == 2 { text_of(arg(ctx, 1)) } else { Some(" ".into()) };
+                let chars = if n_args == 2 {
+                    text_of(arg(ctx, 1))
+                } else {
+                    Some(" ".into())
+                };
                 Ok(match (text_of(arg(ctx, 0)), chars) {
                     (Some(t), Some(c)) => Some(trim_chars(&t, &c, leading, trailing)),
                     _ => None,
@@ -147,7 +169,10 @@ pub(super) fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Res
     }
     conn.create_scalar_function("strpos", 2, flags, |ctx| {
         Ok(match (text_of(arg(ctx, 0)), text_of(arg(ctx, 1))) {
-            (Some(t), Some(s)) => Some(t.find(&s).map_or(0, |at| t[..at].chars().count() as i64 + 1)),
+            (Some(t), Some(s)) => Some(
+                t.find(&s)
+                    .map_or(0, |at| t[..at].chars().count() as i64 + 1),
+            ),
             _ => None,
         })
     })?;

@@ -29,7 +29,10 @@ pub fn rewrite(expr: &mut Expr) {
     };
     let replacement = match right {
         Expr::Array(array) => {
-            if matches!((&op, all), (BinaryOperator::Eq, false) | (BinaryOperator::NotEq, true)) {
+            if matches!(
+                (&op, all),
+                (BinaryOperator::Eq, false) | (BinaryOperator::NotEq, true)
+            ) {
                 Some(Expr::In {
                     expr: Box::new(left),
                     target: InTarget::List(array.elem),
@@ -47,7 +50,11 @@ pub fn rewrite(expr: &mut Expr) {
                     })
                     .reduce(|a, b| Expr::BinaryOp {
                         left: Box::new(a),
-                        op: if all { BinaryOperator::And } else { BinaryOperator::Or },
+                        op: if all {
+                            BinaryOperator::And
+                        } else {
+                            BinaryOperator::Or
+                        },
                         right: Box::new(b),
                     })
                     .map(|e| Expr::Nested(Box::new(e)))
@@ -69,7 +76,10 @@ pub fn rewrite(expr: &mut Expr) {
 }
 
 fn subquery(left: Expr, op: &BinaryOperator, query: Query, all: bool) -> Option<Expr> {
-    if matches!((op, all), (BinaryOperator::Eq, false) | (BinaryOperator::NotEq, true)) {
+    if matches!(
+        (op, all),
+        (BinaryOperator::Eq, false) | (BinaryOperator::NotEq, true)
+    ) {
         return Some(Expr::In {
             expr: Box::new(left),
             target: InTarget::Subquery(Box::new(query)),

@@ -85,8 +85,17 @@ mod tests {
             translate("SELECT a::int8, b::text, c::float8, 1.5::int").unwrap(),
             "SELECT pg_to_int(a, 1), pg_to_text(b), CAST(c AS REAL), pg_to_int(1.5, 0)"
         );
-        assert_eq!(translate("SELECT CAST(a AS numeric(10,2))").unwrap(), "SELECT CAST(a AS NUMERIC)");
-        assert_eq!(translate("SELECT d::date, b::bool").unwrap(), "SELECT pg_to_date(d), pg_to_bool(b)");
-        assert_eq!(translate("SELECT 't'::regclass").unwrap(), "SELECT 't'::REGCLASS");
+        assert_eq!(
+            translate("SELECT CAST(a AS numeric(10,2))").unwrap(),
+            "SELECT CAST(a AS NUMERIC)"
+        );
+        assert_eq!(
+            translate("SELECT d::date, b::bool").unwrap(),
+            "SELECT pg_to_date(d), pg_to_bool(b)"
+        );
+        assert_eq!(
+            translate("SELECT 't'::regclass").unwrap(),
+            "SELECT 't'::REGCLASS"
+        );
     }
 }

@@ -5,16 +5,18 @@
 //! (PARTITION BY k ORDER BY o) AS __rn, o1 AS __o1 ...) WHERE __rn = 1
 //! ORDER BY __o1 ...`.
 
-use sqlparser::ast::{
-    Distinct, Expr, Ident, OrderByKind, Query, SelectItem, SetExpr, Value,
-};
+use sqlparser::ast::{Distinct, Expr, Ident, OrderByKind, Query, SelectItem, SetExpr, Value};
 
 use super::parse_query;
 use crate::error::{PgError, PgResult};
 
 pub fn rewrite(query: &mut Query) -> PgResult<()> {
-    let SetExpr::Select(select) = query.body.as_ref() else { return Ok(()) };
-    let Some(Distinct::On(keys)) = &select.distinct else { return Ok(()) };
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return Ok(());
+    };
+    let Some(Distinct::On(keys)) = &select.distinct else {
+        return Ok(());
+    };
     let mut inner = select.as_ref().clone();
     inner.distinct = None;
     let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
@@ -47,7 +49,9 @@ pub fn rewrite(query: &mut Query) -> PgResult<()> {
                     (expr.to_string(), direction)
                 })
                 .collect(),
-            OrderByKind::All(_) => return Err(PgError::unsupported("DISTINCT ON with ORDER BY ALL")),
+            OrderByKind::All(_) => {
+                return Err(PgError::unsupported("DISTINCT ON with ORDER BY ALL"));
+            }
         },
         None => Vec::new(),
     };
@@ -69,8 +73,11 @@ pub fn rewrite(query: &mut Query) -> PgResult<()> {
     for (j, (e, _)) in order.iter().enumerate() {
         inner_items.push(format!("{e} AS __o{j}"));
     }
-    let outer_order: Vec<String> =
-        order.iter().enumerate().map(|(j, (_, d))| format!("__o{j}{d}")).collect();
+    let outer_order: Vec<String> = order
+        .iter()
+        .enumerate()
+        .map(|(j, (_, d))| format!("__o{j}{d}"))
+        .collect();
     let template = format!(
         "SELECT {} FROM (SELECT {} FROM __from) AS __distinct_on WHERE __rn = 1{}",
         outer.join(", "),
@@ -81,8 +88,8 @@ pub fn rewrite(query: &mut Query) -> PgResult<()> {
             format!(" ORDER BY {}", outer_order.join(", "))
         }
     );
-    let mut rewritten = parse_query(&template)
-        .ok_or_else(|| PgError::unsupported("this DISTINCT ON query"))?;
+    let mut rewritten =
+        parse_query(&template).ok_or_else(|| PgError::unsupported("this DISTINCT ON query"))?;
     // Put the original FROM, WHERE, GROUP BY... back into the inner query.
     if let SetExpr::Select(outer_select) = rewritten.body.as_mut()
         && let Some(sqlparser::ast::TableWithJoins {
@@ -126,7 +133,9 @@ fn resolve(expr: &Expr, items: &[(Expr, String)]) -> Expr {
 fn output_name(expr: &Expr) -> String {
     match expr {
         Expr::Identifier(ident) => ident.value.clone(),
-        Expr::CompoundIdentifier(parts) => parts.last().map(|p| p.value.clone()).unwrap_or_default(),
+        Expr::CompoundIdentifier(parts) => {
+            parts.last().map(|p| p.value.clone()).unwrap_or_default()
+        }
         Expr::Function(f) => super::function_name(f),
         _ => "?column?".into(),
     }
@@ -139,7 +148,8 @@ mod tests {
     #[test]
     fn distinct_on_keeps_the_first_row_per_key() {
         assert_eq!(
-            translate("SELECT DISTINCT ON (city) city, id FROM people ORDER BY city, id DESC").unwrap(),
+            translate("SELECT DISTINCT ON (city) city, id FROM people ORDER BY city, id DESC")
+                .unwrap(),
             "SELECT __c0 AS \"city\", __c1 AS \"id\" FROM (SELECT city AS __c0, id AS __c1, \
              row_number() OVER (PARTITION BY city ORDER BY city NULLS LAST, id DESC NULLS FIRST) AS __rn, \
              city AS __o0, id AS __o1 FROM people) AS __distinct_on WHERE __rn = 1 \

@@ -19,7 +19,9 @@ fn rename(function: &mut sqlparser::ast::Function, name: &str) {
 /// (`pg_avg`: numeric text with Postgres's scale for integers). Elsewhere
 /// `avg` stays SQLite's, a number that compares and sorts as one.
 pub fn top_level_avg(query: &mut Query) {
-    let SetExpr::Select(select) = query.body.as_mut() else { return };
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return;
+    };
     for item in &mut select.projection {
         if let SelectItem::UnnamedExpr(Expr::Function(f))
         | SelectItem::ExprWithAlias {
@@ -47,7 +49,10 @@ pub fn rewrite(expr: &mut Expr) {
         } => {
             let mut args = vec![
                 (**e).clone(),
-                substring_from.as_deref().cloned().unwrap_or_else(|| number(1)),
+                substring_from
+                    .as_deref()
+                    .cloned()
+                    .unwrap_or_else(|| number(1)),
             ];
             if let Some(length) = substring_for {
                 args.push((**length).clone());
@@ -95,7 +100,9 @@ pub fn rewrite(expr: &mut Expr) {
                 "var_pop" => rename(function, "pg_var_pop"),
                 "array_agg" => rename(function, "pg_array_agg"),
                 "character_length" => rename(function, "char_length"),
-                name @ ("percentile_cont" | "percentile_disc") if !function.within_group.is_empty() => {
+                name @ ("percentile_cont" | "percentile_disc")
+                    if !function.within_group.is_empty() =>
+                {
                     let order = function.within_group.remove(0);
                     let descending = matches!(order.options.sort, Some(OrderBySort::Desc));
                     let fraction = match &function.args {
@@ -144,15 +151,22 @@ mod tests {
     #[test]
     fn special_forms_become_calls() {
         assert_eq!(
-            translate("SELECT position('o' IN name), substring(name FROM 2 FOR 3), trim(both 'x' from s)").unwrap(),
+            translate(
+                "SELECT position('o' IN name), substring(name FROM 2 FOR 3), trim(both 'x' from s)"
+            )
+            .unwrap(),
             "SELECT instr(name, 'o'), substr(name, 2, 3), btrim(s, 'x')"
         );
         assert_eq!(
-            translate("SELECT extract(year FROM t), ceil(x), pg_catalog.format_type(20, -1)").unwrap(),
+            translate("SELECT extract(year FROM t), ceil(x), pg_catalog.format_type(20, -1)")
+                .unwrap(),
             "SELECT pg_extract('year', t), ceil(x), format_type(20, -1)"
         );
         assert_eq!(
-            translate("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY a DESC), bool_and(b), avg(c)").unwrap(),
+            translate(
+                "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY a DESC), bool_and(b), avg(c)"
+            )
+            .unwrap(),
             "SELECT pg_percentile_cont(a, 0.5, 1), min(b), pg_avg(c)"
         );
         assert_eq!(

@@ -78,11 +78,17 @@ mod tests {
             translate("SELECT $2, $1 FROM t WHERE a = $2").unwrap(),
             "SELECT ?2, ?1 FROM t WHERE a = ?2"
         );
-        assert_eq!(translate("SELECT E'a\\tb', $$x'y$$").unwrap(), "SELECT 'a\tb', 'x''y'");
+        assert_eq!(
+            translate("SELECT E'a\\tb', $$x'y$$").unwrap(),
+            "SELECT 'a\tb', 'x''y'"
+        );
         assert_eq!(
             translate("SELECT date '2024-01-02', timestamp '2024-01-02'").unwrap(),
             "SELECT '2024-01-02', '2024-01-02 00:00:00'"
         );
-        assert_eq!(translate("SELECT interval '90 minutes'").unwrap(), "SELECT '01:30:00'");
+        assert_eq!(
+            translate("SELECT interval '90 minutes'").unwrap(),
+            "SELECT '01:30:00'"
+        );
     }
 }

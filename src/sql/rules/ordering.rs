@@ -35,7 +35,9 @@ pub fn nulls_like_postgres(query: &mut Query) {
 
 /// ORDER BY inside window specs and aggregate calls.
 pub fn nulls_in_function(expr: &mut Expr) {
-    let Expr::Function(function) = expr else { return };
+    let Expr::Function(function) = expr else {
+        return;
+    };
     if let Some(WindowType::WindowSpec(spec)) = &mut function.over {
         spell_nulls(&mut spec.order_by);
     }
@@ -95,7 +97,10 @@ mod tests {
             translate("SELECT a FROM t OFFSET 3 ROWS FETCH FIRST 4 ROWS ONLY").unwrap(),
             "SELECT a FROM t LIMIT 4 OFFSET 3"
         );
-        assert_eq!(translate("SELECT a FROM t OFFSET 3").unwrap(), "SELECT a FROM t LIMIT -1 OFFSET 3");
+        assert_eq!(
+            translate("SELECT a FROM t OFFSET 3").unwrap(),
+            "SELECT a FROM t LIMIT -1 OFFSET 3"
+        );
         assert_eq!(
             translate("SELECT string_agg(a, ',' ORDER BY a DESC) FROM t").unwrap(),
             "SELECT string_agg(a, ',' ORDER BY a DESC NULLS FIRST) FROM t"

@@ -1,9 +1,7 @@
 //! Relations: `public.t` -> `t`, column aliases of derived tables, and a
 //! clear refusal of LATERAL (SQLite has no lateral joins).
 
-use sqlparser::ast::{
-    Ident, ObjectName, ObjectNamePart, SelectItem, SetExpr, TableFactor,
-};
+use sqlparser::ast::{Ident, ObjectName, ObjectNamePart, SelectItem, SetExpr, TableFactor};
 
 use super::parse_query;
 use crate::error::{PgError, PgResult, sqlstate};
@@ -33,11 +31,10 @@ pub fn strip_public_schema(name: &mut ObjectName) -> PgResult<()> {
 
 pub fn refuse_lateral(factor: &TableFactor) -> PgResult<()> {
     match factor {
-        TableFactor::Derived { lateral: true, .. } | TableFactor::Function { lateral: true, .. } => {
-            Err(PgError::unsupported(
-                "LATERAL subqueries (SQLite has no lateral joins; rewrite as a correlated scalar subquery or a join)",
-            ))
-        }
+        TableFactor::Derived { lateral: true, .. }
+        | TableFactor::Function { lateral: true, .. } => Err(PgError::unsupported(
+            "LATERAL subqueries (SQLite has no lateral joins; rewrite as a correlated scalar subquery or a join)",
+        )),
         _ => Ok(()),
     }
 }
@@ -65,9 +62,10 @@ pub fn derived_column_aliases(factor: &mut TableFactor) {
                 .enumerate()
                 .map(|(i, name)| format!("column{} AS {name}", i + 1))
                 .collect();
-            if let Some(query) =
-                parse_query(&format!("SELECT {} FROM ({subquery})", projection.join(", ")))
-            {
+            if let Some(query) = parse_query(&format!(
+                "SELECT {} FROM ({subquery})",
+                projection.join(", ")
+            )) {
                 *subquery = query;
             }
         }
@@ -108,7 +106,10 @@ mod tests {
             translate("SELECT * FROM public.t JOIN \"public\".u ON true").unwrap(),
             "SELECT * FROM t JOIN u ON true"
         );
-        assert_eq!(translate("SELECT * FROM other.t").unwrap_err().code, "42P01");
+        assert_eq!(
+            translate("SELECT * FROM other.t").unwrap_err().code,
+            "42P01"
+        );
         let err = translate("SELECT * FROM t, LATERAL (SELECT t.a) x").unwrap_err();
         assert_eq!(err.code, "0A000");
     }

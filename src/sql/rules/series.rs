@@ -16,12 +16,17 @@ fn is_series(name: &sqlparser::ast::ObjectName) -> bool {
 
 /// `SELECT generate_series(a, b)` -> `SELECT generate_series FROM generate_series(a, b)`.
 pub fn select_list_series(query: &mut Query) {
-    let SetExpr::Select(select) = query.body.as_mut() else { return };
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return;
+    };
     if !select.from.is_empty() || select.projection.len() != 1 {
         return;
     }
-    let (SelectItem::UnnamedExpr(Expr::Function(f)) | SelectItem::ExprWithAlias { expr: Expr::Function(f), .. }) =
-        &select.projection[0]
+    let (SelectItem::UnnamedExpr(Expr::Function(f))
+    | SelectItem::ExprWithAlias {
+        expr: Expr::Function(f),
+        ..
+    }) = &select.projection[0]
     else {
         return;
     };
@@ -32,13 +37,17 @@ pub fn select_list_series(query: &mut Query) {
         SelectItem::ExprWithAlias { alias, .. } => alias.value.clone(),
         _ => "generate_series".to_owned(),
     };
-    let Some(from) = parse_query(&format!("SELECT 1 FROM {f} AS {}", Ident::with_quote('"', &alias)))
-    else {
+    let Some(from) = parse_query(&format!(
+        "SELECT 1 FROM {f} AS {}",
+        Ident::with_quote('"', &alias)
+    )) else {
         return;
     };
     if let SetExpr::Select(parsed) = *from.body {
         select.from = parsed.from;
-        select.projection = vec![SelectItem::UnnamedExpr(Expr::Identifier(Ident::with_quote('"', alias)))];
+        select.projection = vec![SelectItem::UnnamedExpr(Expr::Identifier(
+            Ident::with_quote('"', alias),
+        ))];
     }
 }
 
@@ -71,7 +80,11 @@ pub fn table_function(factor: &mut TableFactor) {
     let (table, column) = match alias {
         Some(alias) => (
             alias.name.clone(),
-            alias.columns.first().map(|c| c.name.clone()).unwrap_or_else(|| alias.name.clone()),
+            alias
+                .columns
+                .first()
+                .map(|c| c.name.clone())
+                .unwrap_or_else(|| alias.name.clone()),
         ),
         None => (Ident::new("generate_series"), Ident::new("generate_series")),
     };
@@ -80,7 +93,9 @@ pub fn table_function(factor: &mut TableFactor) {
          UNION ALL SELECT pg_add(v, {step}) FROM __series WHERE pg_series_ok(pg_add(v, {step}), {stop}, {step})) \
          SELECT v AS {column} FROM __series"
     );
-    let Some(subquery) = parse_query(&sql) else { return };
+    let Some(subquery) = parse_query(&sql) else {
+        return;
+    };
     *factor = TableFactor::Derived {
         lateral: false,
         subquery,
@@ -106,6 +121,10 @@ mod tests {
              UNION ALL SELECT pg_add(v, 1) FROM __series WHERE pg_series_ok(pg_add(v, 1), 3, 1)) \
              SELECT v AS n FROM __series) AS g"
         );
-        assert!(translate("SELECT generate_series(1, 3)").unwrap().contains("AS \"generate_series\""));
+        assert!(
+            translate("SELECT generate_series(1, 3)")
+                .unwrap()
+                .contains("AS \"generate_series\"")
+        );
     }
 }
