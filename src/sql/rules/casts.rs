@@ -1,8 +1,9 @@
 //! Casts (`::` and `CAST`) to Postgres types, as SQLite expressions with
 //! Postgres's results: integers round (not truncate), booleans parse
 //! Postgres's spellings, dates/timestamps/intervals normalise their text,
-//! floats print as Postgres prints them. Casts to `reg*`/`oid` types are
-//! the catalog's business and pass through untouched.
+//! floats print as Postgres prints them. Casts to `reg*`/`oid` types belong
+//! to the catalog pass (which runs first); any left here become text, as
+//! `format_type` and friends read them.
 
 use pgwire::api::Type;
 use sqlparser::ast::{CastKind, DataType, ExactNumberInfo, Expr, ObjectNamePart, Value};
@@ -47,6 +48,8 @@ pub fn to_sqlite(expr: &mut Expr) {
         return;
     };
     if catalog_type(data_type) {
+        *kind = CastKind::Cast;
+        *data_type = DataType::Text;
         return;
     }
     let target = from_data_type(data_type);
@@ -94,8 +97,8 @@ mod tests {
             "SELECT pg_to_date(d), pg_to_bool(b)"
         );
         assert_eq!(
-            translate("SELECT 't'::regclass").unwrap(),
-            "SELECT 't'::REGCLASS"
+            translate("SELECT '20'::pg_catalog.oid").unwrap(),
+            "SELECT CAST('20' AS TEXT)"
         );
     }
 }
