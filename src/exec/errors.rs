@@ -33,9 +33,27 @@ pub fn from_sqlite(err: &rusqlite::Error) -> PgError {
             }
         }
         rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
+        // Raised by our registered functions (`sql::functions`) in
+        // Postgres's own wording.
+        rusqlite::Error::UserFunctionError(err) => return from_function(&err.to_string()),
         other => return PgError::internal(other.to_string()),
     };
     from_message(&message)
+}
+
+fn from_function(message: &str) -> PgError {
+    let code = if message.contains("division by zero") {
+        sqlstate::DIVISION_BY_ZERO
+    } else if message.contains("out of range") {
+        sqlstate::NUMERIC_VALUE_OUT_OF_RANGE
+    } else if message.contains("invalid input syntax") || message.contains("malformed") {
+        sqlstate::INVALID_TEXT_REPRESENTATION
+    } else if message.contains("operator does not exist") {
+        sqlstate::UNDEFINED_FUNCTION
+    } else {
+        sqlstate::INVALID_PARAMETER_VALUE
+    };
+    PgError::new(code, message.to_owned())
 }
 
 fn from_message(message: &str) -> PgError {
@@ -62,6 +80,11 @@ fn from_message(message: &str) -> PgError {
         return PgError::new(
             sqlstate::AMBIGUOUS_COLUMN,
             format!("column reference \"{column}\" is ambiguous"),
+        );
+    }
+    if message.contains("DISTINCT aggregates must have exactly one argument") {
+        return PgError::unsupported(
+            "DISTINCT in an aggregate with more than one argument (e.g. string_agg(DISTINCT x, ','))",
         );
     }
     if message.contains("syntax error") || message.contains("incomplete input") {

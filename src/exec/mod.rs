@@ -20,7 +20,8 @@ use crate::replica::pool::PooledConnection;
 use crate::replica::stats::QueryStats;
 use crate::sql::ReadQuery;
 use crate::sql::types::{
-    Scope, from_declared, parameter_types, projection_names, projection_types, tables_read,
+    Scope, build_scope, from_declared, parameter_types, projection_names, projection_scales,
+    projection_types,
 };
 pub use errors::from_sqlite;
 
@@ -130,22 +131,19 @@ fn describe_prepared(
     Ok(Description { params, columns })
 }
 
-/// Declared column types of the tables the query reads.
+/// Declared column types of the tables the query reads (and the types of
+/// its CTEs and derived tables, inferred from them).
 fn scope_of(conn: &Connection, read: &ReadQuery) -> PgResult<Scope> {
-    let mut scope = Scope::default();
-    for (alias, table) in tables_read(&read.original) {
-        let mut info = conn
-            .prepare_cached("SELECT name, type FROM pragma_table_info(?1)")
-            .map_err(|e| from_sqlite(&e))?;
-        let columns = info
-            .query_map([&table], |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?))
-            })
-            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| from_sqlite(&e))?;
-        scope.add_table(&alias, &columns);
-    }
-    Ok(scope)
+    let mut info = conn
+        .prepare_cached("SELECT name, type FROM pragma_table_info(?1)")
+        .map_err(|e| from_sqlite(&e))?;
+    Ok(build_scope(&read.original, |table| {
+        info.query_map([table], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?))
+        })
+        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+        .unwrap_or_default()
+    }))
 }
 
 /// How a read runs: whether its pages are prefetched, and the stats its
@@ -186,13 +184,14 @@ pub async fn run(
                 _ => describe_prepared(conn, &stmt, &read, &[])?.columns,
             };
             bind(&mut stmt, &params)?;
-            Ok((stmt, Arc::new(columns)))
+            let scales = numeric_scales(conn, &read, &columns)?;
+            Ok((stmt, Arc::new(columns), scales))
         })();
         match prepared {
-            Ok((stmt, columns)) => {
+            Ok((stmt, columns, scales)) => {
                 let width = columns.len();
                 if header_tx.send(Ok(columns)).is_ok() {
-                    stream_rows(stmt, width, &rows_tx);
+                    stream_rows(stmt, width, &scales, &rows_tx);
                 }
                 let stats = options.stats.snapshot();
                 if stats.requests > 0 {
@@ -232,9 +231,50 @@ fn bind(stmt: &mut Statement<'_>, params: &[Value]) -> PgResult<()> {
     Ok(())
 }
 
+/// The display scale of each numeric result column, where the query fixes
+/// it (Postgres prints `numeric(10,2)` values and sums of them with two
+/// decimals; SQLite keeps them as floats).
+fn numeric_scales(
+    conn: &Connection,
+    read: &ReadQuery,
+    columns: &[Column],
+) -> PgResult<Vec<Option<u32>>> {
+    if !columns.iter().any(|c| c.ty == Type::NUMERIC) {
+        return Ok(Vec::new());
+    }
+    let scope = scope_of(conn, read)?;
+    let scales = projection_scales(&read.original, &scope)
+        .filter(|s| s.len() == columns.len())
+        .unwrap_or_default();
+    Ok(columns
+        .iter()
+        .zip(scales.into_iter().chain(std::iter::repeat(None)))
+        .map(|(c, s)| s.filter(|_| c.ty == Type::NUMERIC))
+        .collect())
+}
+
+/// A number printed with exactly `scale` decimals (rounded half away from
+/// zero), as text the encoder reads back as a numeric of that scale.
+fn with_scale(value: Value, scale: u32) -> Value {
+    use rust_decimal::prelude::FromPrimitive;
+    let decimal = match &value {
+        Value::Integer(i) => rust_decimal::Decimal::from(*i),
+        Value::Real(r) => match rust_decimal::Decimal::from_f64(*r) {
+            Some(d) => d,
+            None => return value,
+        },
+        _ => return value,
+    };
+    let mut rounded =
+        decimal.round_dp_with_strategy(scale, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    rounded.rescale(scale);
+    Value::Text(rounded.to_string())
+}
+
 fn stream_rows(
     mut stmt: rusqlite::CachedStatement<'_>,
     width: usize,
+    scales: &[Option<u32>],
     tx: &mpsc::Sender<PgResult<Vec<Vec<Value>>>>,
 ) {
     let mut rows = stmt.raw_query();
@@ -243,7 +283,13 @@ fn stream_rows(
         match rows.next() {
             Ok(Some(row)) => {
                 let values = (0..width)
-                    .map(|i| row.get::<_, Value>(i).unwrap_or(Value::Null))
+                    .map(|i| {
+                        let value = row.get::<_, Value>(i).unwrap_or(Value::Null);
+                        match scales.get(i) {
+                            Some(Some(scale)) => with_scale(value, *scale),
+                            _ => value,
+                        }
+                    })
                     .collect();
                 batch.push(values);
                 if batch.len() == BATCH_ROWS

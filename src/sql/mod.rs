@@ -6,8 +6,10 @@
 //! itself, or an error a hot standby would give. Nothing here runs SQL or
 //! touches the network; every function is testable on strings alone.
 
+pub mod cache;
 pub mod classify;
 pub mod functions;
+pub mod rules;
 pub mod translate;
 pub mod types;
 
@@ -44,6 +46,18 @@ pub fn parse(sql: &str) -> PgResult<Vec<Statement>> {
 
 /// Parses and plans every statement of a message.
 pub fn plan(sql: &str) -> PgResult<Vec<Command>> {
+    if let Some(read) = cache::get(sql) {
+        return Ok(vec![Command::Read(read)]);
+    }
+    let commands = plan_uncached(sql)?;
+    if let [Command::Read(read)] = commands.as_slice() {
+        cache::insert(sql, read.clone());
+    }
+    Ok(commands)
+}
+
+/// Parses and plans without the translation cache.
+pub fn plan_uncached(sql: &str) -> PgResult<Vec<Command>> {
     parse(sql)?.into_iter().map(classify::classify).collect()
 }
 

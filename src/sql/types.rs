@@ -30,6 +30,9 @@ pub fn from_declared(decl: &str) -> Type {
         "TIMESTAMP" | "DATETIME" | "TIMESTAMP WITHOUT TIME ZONE" => return Type::TIMESTAMP,
         "NUMERIC" | "DECIMAL" => return Type::NUMERIC,
         "VARCHAR" | "CHARACTER VARYING" | "NVARCHAR" => return Type::VARCHAR,
+        "JSON" => return Type::JSON,
+        "JSONB" => return Type::JSONB,
+        "INTERVAL" => return Type::INTERVAL,
         _ => {}
     }
     if upper.contains("INT") {
@@ -43,6 +46,157 @@ pub fn from_declared(decl: &str) -> Type {
     } else {
         Type::TEXT
     }
+}
+
+/// The scale of a declared `NUMERIC(p,s)` / `DECIMAL(p,s)` column.
+pub fn declared_scale(decl: &str) -> Option<u32> {
+    let upper = decl.to_ascii_uppercase();
+    let base = upper.split('(').next().unwrap_or("").trim();
+    if !matches!(base, "NUMERIC" | "DECIMAL") {
+        return None;
+    }
+    let args = upper.split_once('(')?.1.trim_end_matches(')');
+    match args.split_once(',') {
+        Some((_, scale)) => scale.trim().parse().ok(),
+        None => Some(0),
+    }
+}
+
+/// The display scale Postgres gives a numeric expression, where it follows
+/// from the query alone (Postgres's rules: `+`/`-` the larger scale, `*`
+/// the sum, `round(x, n)` n, aggregates their argument's). `None` where it
+/// depends on the values (division, avg) or is unknown.
+pub fn numeric_scale(expr: &Expr, scope: &Scope) -> Option<u32> {
+    use BinaryOperator as B;
+    if let Some(ty) = infer(expr, scope)
+        && matches!(ty, Type::INT2 | Type::INT4 | Type::INT8)
+    {
+        return Some(0);
+    }
+    match expr {
+        Expr::Identifier(ident) => scope.resolve_scale(None, &ident.value),
+        Expr::CompoundIdentifier(parts) if parts.len() >= 2 => {
+            let n = parts.len();
+            scope.resolve_scale(Some(&parts[n - 2].value), &parts[n - 1].value)
+        }
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) if !n.contains(['e', 'E']) => {
+                Some(n.split_once('.').map_or(0, |(_, f)| f.len() as u32))
+            }
+            _ => None,
+        },
+        Expr::Cast {
+            expr,
+            data_type: DataType::Numeric(info) | DataType::Decimal(info),
+            ..
+        } => match info {
+            sqlparser::ast::ExactNumberInfo::PrecisionAndScale(_, s) => u32::try_from(*s).ok(),
+            sqlparser::ast::ExactNumberInfo::Precision(_) => Some(0),
+            sqlparser::ast::ExactNumberInfo::None => match expr.as_ref() {
+                Expr::Value(v) => match &v.value {
+                    Value::SingleQuotedString(t) => {
+                        Some(t.trim().split_once('.').map_or(0, |(_, f)| f.len() as u32))
+                    }
+                    _ => numeric_scale(expr, scope),
+                },
+                _ => numeric_scale(expr, scope),
+            },
+        },
+        Expr::Cast { .. } => None,
+        Expr::Nested(inner) | Expr::UnaryOp { expr: inner, .. } => numeric_scale(inner, scope),
+        Expr::BinaryOp { left, op, right } => match op {
+            B::Plus | B::Minus => {
+                Some(numeric_scale(left, scope)?.max(numeric_scale(right, scope)?))
+            }
+            B::Multiply => Some(numeric_scale(left, scope)? + numeric_scale(right, scope)?),
+            _ => None,
+        },
+        Expr::Case {
+            conditions,
+            else_result,
+            ..
+        } => conditions
+            .iter()
+            .map(|c| &c.result)
+            .chain(else_result.as_deref())
+            .map(|e| numeric_scale(e, scope))
+            .try_fold(0, |acc, s| Some(acc.max(s?))),
+        Expr::Ceil { .. } | Expr::Floor { .. } => Some(0),
+        Expr::Subquery(query) => {
+            projection_scales(query, scope).and_then(|scales| scales.into_iter().next().flatten())
+        }
+        Expr::Function(function) => {
+            let args: Vec<&Expr> = match &function.args {
+                FunctionArguments::List(list) => list
+                    .args
+                    .iter()
+                    .filter_map(|a| match a {
+                        FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            match last_part(&function.name).as_str() {
+                "sum" | "min" | "max" | "abs" | "first_value" | "last_value" | "lag" | "lead"
+                | "nth_value" => numeric_scale(args.first()?, scope),
+                "coalesce" | "greatest" | "least" => args
+                    .iter()
+                    .map(|e| numeric_scale(e, scope))
+                    .try_fold(0, |acc, s| Some(acc.max(s?))),
+                "round" | "trunc" => match args.get(1) {
+                    None => Some(0),
+                    Some(Expr::Value(v)) => match &v.value {
+                        Value::Number(n, _) => Some(n.parse::<i64>().ok()?.max(0) as u32),
+                        _ => None,
+                    },
+                    Some(Expr::UnaryOp { .. }) => Some(0),
+                    _ => None,
+                },
+                "ceil" | "ceiling" | "floor" | "sign" => Some(0),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Display scales of the top-level projection (see [`numeric_scale`]).
+pub fn projection_scales(query: &Query, scope: &Scope) -> Option<Vec<Option<u32>>> {
+    let select = first_select(query)?;
+    let mut scales = Vec::new();
+    for item in &select.projection {
+        match item {
+            SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. } => {
+                scales.push(numeric_scale(expr, scope));
+            }
+            SelectItem::Wildcard(_) => {
+                for table in &select.from {
+                    for factor in std::iter::once(&table.relation)
+                        .chain(table.joins.iter().map(|j| &j.relation))
+                    {
+                        let alias = match factor {
+                            TableFactor::Table { name, alias, .. } => alias
+                                .as_ref()
+                                .map(|a| a.name.value.clone())
+                                .unwrap_or_else(|| last_part(name)),
+                            TableFactor::Derived { alias: Some(a), .. } => a.name.value.clone(),
+                            _ => return None,
+                        };
+                        scales.extend(
+                            scope
+                                .ordered_scales
+                                .get(&alias.to_lowercase())?
+                                .iter()
+                                .copied(),
+                        );
+                    }
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some(scales)
 }
 
 /// The Postgres type a `CAST`/`::` target names.
@@ -65,10 +219,20 @@ pub fn from_data_type(data_type: &DataType) -> Type {
         D::Timestamp(..) | D::Datetime(_) => Type::TIMESTAMP,
         D::Varchar(_) | D::CharacterVarying(_) | D::CharVarying(_) => Type::VARCHAR,
         D::Bytea | D::Blob(_) => Type::BYTEA,
+        D::Interval { .. } => Type::INTERVAL,
+        D::JSON => Type::JSON,
+        D::JSONB => Type::JSONB,
         D::Custom(name, _) => match last_part(name).as_str() {
             "timestamptz" => Type::TIMESTAMPTZ,
             "int" | "int4" => Type::INT4,
+            "int2" => Type::INT2,
+            "int8" => Type::INT8,
+            "float4" => Type::FLOAT4,
             "float8" => Type::FLOAT8,
+            "bool" => Type::BOOL,
+            "json" => Type::JSON,
+            "jsonb" => Type::JSONB,
+            "interval" => Type::INTERVAL,
             _ => Type::TEXT,
         },
         _ => Type::TEXT,
@@ -89,13 +253,73 @@ pub struct Scope {
     columns: HashMap<(String, String), Type>,
     /// column -> type, when the name is unambiguous across the tables.
     unqualified: HashMap<String, Option<Type>>,
+    /// Display scale of numeric columns: declared `NUMERIC(p,s)` or inferred.
+    scales: HashMap<(String, String), u32>,
+    unqualified_scales: HashMap<String, Option<u32>>,
+    ordered_scales: HashMap<String, Vec<Option<u32>>>,
+    /// Columns of each table in order, for `*` and `t.*`.
+    ordered: HashMap<String, Vec<Type>>,
 }
 
 impl Scope {
     /// Adds table `table` (reachable as `alias`) with its declared columns.
     pub fn add_table(&mut self, alias: &str, columns: &[(String, Option<String>)]) {
-        for (column, decl) in columns {
-            let ty = decl.as_deref().map(from_declared).unwrap_or(Type::TEXT);
+        let typed: Vec<(String, Type)> = columns
+            .iter()
+            .map(|(c, decl)| {
+                (
+                    c.clone(),
+                    decl.as_deref().map(from_declared).unwrap_or(Type::TEXT),
+                )
+            })
+            .collect();
+        self.add_typed(alias, &typed);
+        let scales: Vec<(String, Option<u32>)> = columns
+            .iter()
+            .map(|(c, decl)| (c.clone(), decl.as_deref().and_then(declared_scale)))
+            .collect();
+        self.add_scales(alias, &scales);
+    }
+
+    /// Records the display scales of a table's numeric columns.
+    pub fn add_scales(&mut self, alias: &str, columns: &[(String, Option<u32>)]) {
+        self.ordered_scales.insert(
+            alias.to_lowercase(),
+            columns.iter().map(|(_, s)| *s).collect(),
+        );
+        for (column, scale) in columns {
+            let column = column.to_lowercase();
+            if let Some(scale) = scale {
+                self.scales
+                    .insert((alias.to_lowercase(), column.clone()), *scale);
+            }
+            self.unqualified_scales
+                .entry(column)
+                .and_modify(|seen| {
+                    if seen != scale {
+                        *seen = None;
+                    }
+                })
+                .or_insert(*scale);
+        }
+    }
+
+    fn resolve_scale(&self, qualifier: Option<&str>, column: &str) -> Option<u32> {
+        let column = column.to_lowercase();
+        match qualifier {
+            Some(q) => self.scales.get(&(q.to_lowercase(), column)).copied(),
+            None => self.unqualified_scales.get(&column).copied().flatten(),
+        }
+    }
+
+    /// Adds a table whose columns' Postgres types are known.
+    pub fn add_typed(&mut self, alias: &str, columns: &[(String, Type)]) {
+        self.ordered.insert(
+            alias.to_lowercase(),
+            columns.iter().map(|(_, t)| t.clone()).collect(),
+        );
+        for (column, ty) in columns {
+            let ty = ty.clone();
             let column = column.to_lowercase();
             self.columns
                 .insert((alias.to_lowercase(), column.clone()), ty.clone());
@@ -117,6 +341,174 @@ impl Scope {
             None => self.unqualified.get(&column).cloned().flatten(),
         }
     }
+}
+
+/// Every table any part of a query reads: (alias or name, table name).
+pub fn all_tables_read(query: &Query) -> Vec<(String, String)> {
+    use sqlparser::ast::Visit;
+    struct Tables(Vec<(String, String)>);
+    impl sqlparser::ast::Visitor for Tables {
+        type Break = ();
+        fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> std::ops::ControlFlow<()> {
+            if let TableFactor::Table {
+                name,
+                alias,
+                args: None,
+                ..
+            } = factor
+            {
+                let table = last_part(name);
+                let alias = alias
+                    .as_ref()
+                    .map(|a| a.name.value.clone())
+                    .unwrap_or_else(|| table.clone());
+                self.0.push((alias, table));
+            }
+            std::ops::ControlFlow::Continue(())
+        }
+    }
+    let mut tables = Tables(Vec::new());
+    let _ = query.visit(&mut tables);
+    tables.0
+}
+
+/// The scope of a query: every real table it reads (`columns_of` gives a
+/// table's declared columns), then its CTEs, derived tables and
+/// `generate_series` calls, typed from their own select lists.
+pub fn build_scope(
+    query: &Query,
+    mut columns_of: impl FnMut(&str) -> Vec<(String, Option<String>)>,
+) -> Scope {
+    use sqlparser::ast::Visit;
+    let mut scope = Scope::default();
+    let mut seen = std::collections::HashSet::new();
+    for (alias, table) in all_tables_read(query) {
+        let columns = columns_of(&table);
+        if !columns.is_empty() && seen.insert(alias.clone()) {
+            scope.add_table(&alias, &columns);
+            if alias != table && seen.insert(table.clone()) {
+                scope.add_table(&table, &columns);
+            }
+        }
+    }
+    // Derived relations, innermost first (post-order), so outer ones see them.
+    struct Derived<'a>(&'a mut Scope);
+    impl sqlparser::ast::Visitor for Derived<'_> {
+        type Break = ();
+        fn post_visit_query(&mut self, query: &Query) -> std::ops::ControlFlow<()> {
+            if let Some(with) = &query.with {
+                for cte in &with.cte_tables {
+                    let names: Vec<String> = cte
+                        .alias
+                        .columns
+                        .iter()
+                        .map(|c| c.name.value.clone())
+                        .collect();
+                    add_derived(self.0, &cte.alias.name.value, &cte.query, &names);
+                }
+            }
+            std::ops::ControlFlow::Continue(())
+        }
+        fn post_visit_table_factor(&mut self, factor: &TableFactor) -> std::ops::ControlFlow<()> {
+            match factor {
+                TableFactor::Derived {
+                    subquery,
+                    alias: Some(alias),
+                    ..
+                } => {
+                    let names: Vec<String> =
+                        alias.columns.iter().map(|c| c.name.value.clone()).collect();
+                    add_derived(self.0, &alias.name.value, subquery, &names);
+                }
+                TableFactor::Table {
+                    name,
+                    alias,
+                    args: Some(args),
+                    ..
+                } if last_part(name) == "generate_series" => {
+                    let ty = match args.args.first() {
+                        Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(e))) => infer(e, self.0),
+                        _ => None,
+                    }
+                    .unwrap_or(Type::INT4);
+                    let (table, column) = match alias {
+                        Some(a) => (
+                            a.name.value.clone(),
+                            a.columns
+                                .first()
+                                .map(|c| c.name.value.clone())
+                                .unwrap_or_else(|| a.name.value.clone()),
+                        ),
+                        None => ("generate_series".into(), "generate_series".into()),
+                    };
+                    self.0.add_typed(&table, &[(column, ty)]);
+                }
+                _ => {}
+            }
+            std::ops::ControlFlow::Continue(())
+        }
+    }
+    let _ = query.visit(&mut Derived(&mut scope));
+    scope
+}
+
+/// Adds a CTE or derived table named `alias` to the scope.
+fn add_derived(scope: &mut Scope, alias: &str, query: &Query, names: &[String]) {
+    let Some(types) = projection_types(query, scope) else {
+        return;
+    };
+    let output = output_names(query);
+    let columns: Vec<(String, Type)> = types
+        .into_iter()
+        .enumerate()
+        .map(|(i, ty)| {
+            let name = names
+                .get(i)
+                .cloned()
+                .or_else(|| output.get(i).cloned().flatten())
+                .unwrap_or_default();
+            (name, ty.unwrap_or(Type::TEXT))
+        })
+        .collect();
+    if let Some(scales) = projection_scales(query, scope) {
+        let named: Vec<(String, Option<u32>)> =
+            columns.iter().map(|(n, _)| n.clone()).zip(scales).collect();
+        scope.add_scales(alias, &named);
+    }
+    scope.add_typed(alias, &columns);
+}
+
+/// The output names of a query's select list (aliases, column names).
+fn output_names(query: &Query) -> Vec<Option<String>> {
+    let Some(select) = first_select(query) else {
+        return Vec::new();
+    };
+    select
+        .projection
+        .iter()
+        .map(|item| match item {
+            SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.clone()),
+            SelectItem::UnnamedExpr(Expr::Identifier(i)) => Some(i.value.clone()),
+            SelectItem::UnnamedExpr(Expr::CompoundIdentifier(p)) => {
+                p.last().map(|i| i.value.clone())
+            }
+            SelectItem::UnnamedExpr(Expr::Function(f)) => Some(last_part(&f.name)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The first SELECT of a query (the left branch of set operations).
+fn first_select(query: &Query) -> Option<&sqlparser::ast::Select> {
+    fn of(body: &SetExpr) -> Option<&sqlparser::ast::Select> {
+        match body {
+            SetExpr::Select(select) => Some(select),
+            SetExpr::SetOperation { left, .. } => of(left),
+            SetExpr::Query(query) => of(&query.body),
+            _ => None,
+        }
+    }
+    of(&query.body)
 }
 
 /// The tables a query's top-level SELECT reads: (alias or name, table name).
@@ -145,19 +537,53 @@ pub fn tables_read(query: &Query) -> Vec<(String, String)> {
 /// Inferred types of the top-level projection, one per select item; `None`
 /// for wildcards and items whose type is unknown.
 pub fn projection_types(query: &Query, scope: &Scope) -> Option<Vec<Option<Type>>> {
-    let SetExpr::Select(select) = query.body.as_ref() else {
-        return None;
-    };
-    select
-        .projection
-        .iter()
-        .map(|item| match item {
+    if let SetExpr::Values(values) = query.body.as_ref() {
+        return values
+            .rows
+            .first()
+            .map(|row| row.iter().map(|e| infer(e, scope)).collect());
+    }
+    let select = first_select(query)?;
+    let mut types = Vec::new();
+    for item in &select.projection {
+        match item {
             SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. } => {
-                Some(infer(expr, scope))
+                types.push(infer(expr, scope));
             }
-            _ => None,
-        })
-        .collect()
+            SelectItem::Wildcard(_) => {
+                for table in &select.from {
+                    for factor in std::iter::once(&table.relation)
+                        .chain(table.joins.iter().map(|j| &j.relation))
+                    {
+                        let alias = match factor {
+                            TableFactor::Table { name, alias, .. } => alias
+                                .as_ref()
+                                .map(|a| a.name.value.clone())
+                                .unwrap_or_else(|| last_part(name)),
+                            TableFactor::Derived { alias: Some(a), .. } => a.name.value.clone(),
+                            _ => return None,
+                        };
+                        let columns = scope.ordered.get(&alias.to_lowercase())?;
+                        types.extend(columns.iter().cloned().map(Some));
+                    }
+                }
+            }
+            SelectItem::QualifiedWildcard(kind, _) => {
+                let name = kind.to_string();
+                let name = name.trim_end_matches(".*");
+                let alias = name
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or(name)
+                    .trim_matches('"')
+                    .to_lowercase();
+                let columns = scope.ordered.get(&alias)?;
+                types.extend(columns.iter().cloned().map(Some));
+            }
+            _ => return None,
+        }
+    }
+    Some(types)
 }
 
 /// Postgres's names for unaliased projection items (`count`, `?column?`);
@@ -211,16 +637,61 @@ pub fn infer(expr: &Expr, scope: &Scope) -> Option<Type> {
             _ => None,
         },
         Expr::Cast { data_type, .. } => Some(from_data_type(data_type)),
+        Expr::TypedString(typed) => Some(from_data_type(&typed.data_type)),
+        Expr::Interval(_) => Some(Type::INTERVAL),
+        Expr::Extract { .. } => Some(Type::NUMERIC),
+        Expr::Position { .. } => Some(Type::INT4),
+        Expr::Substring { .. } | Expr::Trim { .. } => Some(Type::TEXT),
+        Expr::Ceil { expr, .. } | Expr::Floor { expr, .. } => Some(match infer(expr, scope) {
+            Some(Type::FLOAT4 | Type::FLOAT8) => Type::FLOAT8,
+            _ => Type::NUMERIC,
+        }),
+        Expr::SimilarTo { .. } | Expr::AnyOp { .. } | Expr::AllOp { .. } => Some(Type::BOOL),
+        Expr::Subquery(query) => {
+            projection_types(query, scope).and_then(|types| types.into_iter().next().flatten())
+        }
         Expr::Nested(inner) => infer(inner, scope),
         Expr::UnaryOp {
             op: UnaryOperator::Not,
             ..
         } => Some(Type::BOOL),
+        Expr::UnaryOp {
+            op: UnaryOperator::PGSquareRoot | UnaryOperator::PGCubeRoot,
+            ..
+        } => Some(Type::FLOAT8),
         Expr::UnaryOp { expr, .. } => infer(expr, scope),
         Expr::BinaryOp { left, op, right } => match op {
-            B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo => {
+            B::Plus | B::Minus => {
+                let (l, r) = (infer(left, scope), infer(right, scope));
+                let temporal = |t: &Option<Type>| {
+                    matches!(
+                        t,
+                        Some(Type::DATE | Type::TIMESTAMP | Type::TIMESTAMPTZ | Type::INTERVAL)
+                    )
+                };
+                if temporal(&l) || temporal(&r) {
+                    return temporal_result(l, matches!(op, B::Minus), r);
+                }
+                Some(numeric_result(l?, r?))
+            }
+            B::Multiply | B::Divide | B::Modulo => {
                 Some(numeric_result(infer(left, scope)?, infer(right, scope)?))
             }
+            B::PGExp => Some(match (infer(left, scope), infer(right, scope)) {
+                (Some(Type::NUMERIC), _) | (_, Some(Type::NUMERIC)) => Type::NUMERIC,
+                _ => Type::FLOAT8,
+            }),
+            B::Arrow | B::HashArrow => Some(match infer(left, scope) {
+                Some(Type::JSONB) => Type::JSONB,
+                _ => Type::JSON,
+            }),
+            B::LongArrow | B::HashLongArrow => Some(Type::TEXT),
+            B::AtArrow
+            | B::ArrowAt
+            | B::PGRegexMatch
+            | B::PGRegexIMatch
+            | B::PGRegexNotMatch
+            | B::PGRegexNotIMatch => Some(Type::BOOL),
             B::StringConcat => Some(Type::TEXT),
             B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq | B::And | B::Or => {
                 Some(Type::BOOL)
@@ -266,6 +737,21 @@ fn number_type(text: &str) -> Type {
     }
 }
 
+/// `+`/`-` with dates, timestamps and intervals.
+fn temporal_result(left: Option<Type>, minus: bool, right: Option<Type>) -> Option<Type> {
+    use Type as T;
+    let ts = |t: &Type| matches!(*t, T::TIMESTAMP | T::TIMESTAMPTZ);
+    match (left?, right?) {
+        (T::DATE, T::DATE) if minus => Some(T::INT4),
+        (T::DATE, T::INTERVAL) | (T::INTERVAL, T::DATE) => Some(T::TIMESTAMP),
+        (T::DATE, _) | (_, T::DATE) => Some(T::DATE),
+        (l, r) if ts(&l) && ts(&r) && minus => Some(T::INTERVAL),
+        (l, _) if ts(&l) => Some(l),
+        (_, r) if ts(&r) => Some(r),
+        _ => Some(T::INTERVAL),
+    }
+}
+
 /// The result type of arithmetic, by Postgres's promotion order.
 fn numeric_result(left: Type, right: Type) -> Type {
     let rank = |t: &Type| match *t {
@@ -293,27 +779,104 @@ fn function_type(function: &Function, scope: &Scope) -> Option<Type> {
         }),
         _ => None,
     };
+    let arg_type = |i: usize| match &function.args {
+        FunctionArguments::List(list) => list.args.get(i).and_then(|arg| match arg {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => infer(e, scope),
+            _ => None,
+        }),
+        _ => None,
+    };
+    let float_or_numeric = |t: Option<Type>| match t {
+        Some(Type::NUMERIC) => Type::NUMERIC,
+        _ => Type::FLOAT8,
+    };
     match name.as_str() {
-        "count" => Some(Type::INT8),
+        "count" | "row_number" | "rank" | "dense_rank" => Some(Type::INT8),
+        "ntile" => Some(Type::INT4),
+        "percent_rank" | "cume_dist" | "random" | "date_part" | "percentile_cont" => {
+            Some(Type::FLOAT8)
+        }
         "sum" => first_arg().map(|t| match t {
             Type::INT2 | Type::INT4 => Type::INT8,
             Type::INT8 => Type::NUMERIC,
+            Type::FLOAT4 => Type::FLOAT4,
             other => other,
         }),
         "avg" => first_arg().map(|t| match t {
             Type::FLOAT4 | Type::FLOAT8 => Type::FLOAT8,
+            Type::INTERVAL => Type::INTERVAL,
             _ => Type::NUMERIC,
         }),
-        "min" | "max" | "abs" | "coalesce" | "nullif" | "greatest" | "least" => first_arg(),
-        "length" | "char_length" | "octet_length" | "strpos" => Some(Type::INT4),
-        "lower" | "upper" | "substr" | "substring" | "trim" | "ltrim" | "rtrim" | "replace"
-        | "concat" | "concat_ws" | "left" | "right" | "lpad" | "rpad" | "md5" | "version"
-        | "current_database" | "current_user" | "session_user" | "current_schema" => {
-            Some(Type::TEXT)
+        "stddev" | "stddev_samp" | "stddev_pop" | "variance" | "var_samp" | "var_pop" => {
+            first_arg().map(|t| match t {
+                Type::FLOAT4 | Type::FLOAT8 => Type::FLOAT8,
+                _ => Type::NUMERIC,
+            })
         }
+        "percentile_disc" => function
+            .within_group
+            .first()
+            .and_then(|o| infer(&o.expr, scope)),
+        "array_agg" => first_arg().map(|t| array_of(&t)),
+        "min" | "max" | "abs" | "coalesce" | "nullif" | "greatest" | "least" | "lag" | "lead"
+        | "first_value" | "last_value" | "nth_value" | "mod" => first_arg(),
+        "round" | "trunc" => Some(match first_arg() {
+            Some(Type::FLOAT4 | Type::FLOAT8) if function_arg_count(function) == 1 => Type::FLOAT8,
+            _ => Type::NUMERIC,
+        }),
+        "ceil" | "ceiling" | "floor" => Some(match first_arg() {
+            Some(Type::FLOAT4 | Type::FLOAT8) => Type::FLOAT8,
+            _ => Type::NUMERIC,
+        }),
+        "sign" => Some(float_or_numeric(first_arg())),
+        "power" | "pow" => Some(match (arg_type(0), arg_type(1)) {
+            (Some(Type::NUMERIC), _) | (_, Some(Type::NUMERIC)) => Type::NUMERIC,
+            _ => Type::FLOAT8,
+        }),
+        "sqrt" | "exp" | "ln" | "log" => Some(float_or_numeric(first_arg())),
+        "div" => Some(Type::NUMERIC),
+        "length" | "char_length" | "character_length" | "octet_length" | "strpos" | "position" => {
+            Some(Type::INT4)
+        }
+        "bool_and" | "bool_or" | "every" | "starts_with" => Some(Type::BOOL),
+        "lower" | "upper" | "substr" | "substring" | "trim" | "btrim" | "ltrim" | "rtrim"
+        | "replace" | "concat" | "concat_ws" | "left" | "right" | "lpad" | "rpad" | "md5"
+        | "version" | "split_part" | "initcap" | "repeat" | "reverse" | "to_char"
+        | "string_agg" | "current_database" | "current_user" | "session_user"
+        | "current_schema" => Some(Type::TEXT),
+        "date_trunc" => Some(match arg_type(1) {
+            Some(Type::TIMESTAMPTZ) => Type::TIMESTAMPTZ,
+            _ => Type::TIMESTAMP,
+        }),
+        "make_date" | "current_date" => Some(Type::DATE),
+        "age" => Some(Type::INTERVAL),
+        "generate_series" => first_arg(),
         "now" | "current_timestamp" => Some(Type::TIMESTAMPTZ),
-        "random" => Some(Type::FLOAT8),
         _ => None,
+    }
+}
+
+fn function_arg_count(function: &Function) -> usize {
+    match &function.args {
+        FunctionArguments::List(list) => list.args.len(),
+        _ => 0,
+    }
+}
+
+/// The array type of an element type.
+fn array_of(element: &Type) -> Type {
+    match *element {
+        Type::INT2 => Type::INT2_ARRAY,
+        Type::INT4 => Type::INT4_ARRAY,
+        Type::INT8 => Type::INT8_ARRAY,
+        Type::FLOAT4 => Type::FLOAT4_ARRAY,
+        Type::FLOAT8 => Type::FLOAT8_ARRAY,
+        Type::NUMERIC => Type::NUMERIC_ARRAY,
+        Type::BOOL => Type::BOOL_ARRAY,
+        Type::DATE => Type::DATE_ARRAY,
+        Type::TIMESTAMP => Type::TIMESTAMP_ARRAY,
+        Type::VARCHAR => Type::VARCHAR_ARRAY,
+        _ => Type::TEXT_ARRAY,
     }
 }
 
@@ -481,10 +1044,15 @@ mod tests {
             Some(Type::FLOAT8),
         ];
         assert_eq!(types, expected);
-        // A wildcard hides which column is which: no alignment.
+        // A wildcard expands to the table's declared columns, in order.
         assert_eq!(
             projection_types(&query("SELECT 1, * FROM t"), &scope()),
-            None
+            Some(vec![
+                Some(Type::INT4),
+                Some(Type::INT8),
+                Some(Type::FLOAT8),
+                Some(Type::TEXT)
+            ])
         );
         let q = query("SELECT id + 1, price * 2, t.name, sum(id), avg(price) FROM t");
         let types = projection_types(&q, &scope()).unwrap();

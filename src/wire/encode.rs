@@ -94,6 +94,10 @@ fn encode_value(
             put!(i32::try_from(as_i64(value).ok_or_else(mismatch)?).map_err(|_| mismatch())?)
         }
         Type::INT8 => put!(as_i64(value).ok_or_else(mismatch)?),
+        // Text floats as Postgres prints them (`3`, not `3.0`; `1e+20`).
+        Type::FLOAT4 | Type::FLOAT8 if format == FieldFormat::Text => {
+            put!(format_float(as_f64(value).ok_or_else(mismatch)?))
+        }
         Type::FLOAT4 => put!(as_f64(value).ok_or_else(mismatch)? as f32),
         Type::FLOAT8 => put!(as_f64(value).ok_or_else(mismatch)?),
         Type::NUMERIC => put!(as_decimal(value).ok_or_else(mismatch)?),
@@ -117,6 +121,11 @@ fn encode_value(
                 (_, false) => put!(ts),
                 (_, true) => put!(ts.and_utc()),
             }
+        }
+        // Arrays (array_agg) arrive as Postgres array literals; in text
+        // format their bytes go out as they are.
+        _ if format == FieldFormat::Text && ty.name().starts_with('_') => {
+            encoder.encode_field_with_type_and_format(&as_text(value), &Type::TEXT, format, &opts)
         }
         _ if format == FieldFormat::Text || is_textual(ty) => put!(as_text(value)),
         _ => put!(as_text(value)),
@@ -229,7 +238,26 @@ pub fn format_float(r: f64) -> String {
             "-Infinity".into()
         }
     } else {
-        r.to_string()
+        // Shortest round-trip digits; exponent form outside 1e-4..1e15, as
+        // Postgres's float8out (`1e+15`, `1.5e-07`).
+        let exponent = if r == 0.0 {
+            0
+        } else {
+            r.abs().log10().floor() as i32
+        };
+        if (-4..15).contains(&exponent) {
+            r.to_string()
+        } else {
+            let text = format!("{r:e}");
+            match text.split_once('e') {
+                Some((mantissa, exp)) => {
+                    let exp: i32 = exp.parse().unwrap_or(0);
+                    let sign = if exp < 0 { '-' } else { '+' };
+                    format!("{mantissa}e{sign}{:02}", exp.abs())
+                }
+                None => text,
+            }
+        }
     }
 }
 

@@ -1,15 +1,69 @@
 //! Postgres functions SQLite lacks, registered on every connection.
 //!
-//! Registered as deterministic SQLite functions (not spliced into SQL text),
-//! so translated queries can call them by their Postgres names.
+//! Registered as SQLite functions (not spliced into SQL text), so translated
+//! queries call them by their Postgres names, or by a `pg_` name where the
+//! translation rules map an operator or a construct onto them. One module
+//! per family.
+
+pub mod aggregate;
+pub mod datetime;
+pub mod format;
+pub mod json;
+pub mod math;
+pub mod pattern;
+pub mod text;
 
 use pgwire::api::Type;
 use rusqlite::Connection;
-use rusqlite::functions::FunctionFlags;
+use rusqlite::functions::{Context, FunctionFlags};
+use rusqlite::types::Value;
+
+/// Argument `i` as an owned value (NULL when absent).
+pub(crate) fn arg(ctx: &Context<'_>, i: usize) -> Value {
+    ctx.get::<Value>(i).unwrap_or(Value::Null)
+}
+
+/// The text of a value (numbers printed), `None` for NULL.
+pub(crate) fn text_of(value: Value) -> Option<String> {
+    match value {
+        Value::Null => None,
+        Value::Text(t) => Some(t),
+        Value::Integer(i) => Some(i.to_string()),
+        Value::Real(r) => Some(crate::wire::encode::format_float(r)),
+        Value::Blob(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+    }
+}
+
+/// An integer argument, `None` for NULL or a non-number.
+pub(crate) fn int_arg(ctx: &Context<'_>, i: usize) -> Option<i64> {
+    match arg(ctx, i) {
+        Value::Integer(n) => Some(n),
+        Value::Real(r) => Some(r as i64),
+        Value::Text(t) => t.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// An error raised by a function; `exec::errors` gives it SQLSTATE 22023.
+pub(crate) fn user_error(message: impl Into<String>) -> rusqlite::Error {
+    rusqlite::Error::UserFunctionError(message.into().into())
+}
+
+/// A value out of range (SQLSTATE 22003 / 22008 / 22012 by wording).
+pub(crate) fn range_error(message: impl Into<String>) -> rusqlite::Error {
+    user_error(message)
+}
 
 /// Registers every function on `conn`.
 pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    text::register(conn, flags)?;
+    pattern::register(conn, flags)?;
+    math::register(conn, flags)?;
+    datetime::register(conn, flags)?;
+    format::register(conn, flags)?;
+    json::register(conn, flags)?;
+    aggregate::register(conn, flags)?;
     conn.create_scalar_function("format_type", 2, flags, |ctx| {
         let oid: Option<i64> = ctx
             .get::<Option<String>>(0)?

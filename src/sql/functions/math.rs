@@ -1,0 +1,222 @@
+//! Numeric functions: `ceil`, `floor`, `trunc`, `round(x, n)`, `power`,
+//! `sqrt`, `exp`, `ln`, `log`, `mod`, `div`, `sign`, `greatest`, `least`
+//! (NULLs ignored, as in Postgres), and the integer/boolean casts
+//! (`pg_to_int` rounds as Postgres does instead of truncating).
+
+use std::cmp::Ordering;
+
+use rusqlite::Connection;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::types::Value;
+use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use super::{arg, range_error, user_error};
+
+fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Integer(i) => Some(*i as f64),
+        Value::Real(r) => Some(*r),
+        Value::Text(t) => t.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Applies `f` to a float argument; integers stay integers when `f` keeps them whole.
+fn unary(value: Value, f: impl Fn(f64) -> f64) -> Value {
+    match value {
+        Value::Integer(i) => Value::Integer(i),
+        other => match number(&other) {
+            Some(x) => Value::Real(f(x)),
+            None => Value::Null,
+        },
+    }
+}
+
+/// Rounds `x` to `places` decimals (negative: tens, hundreds...), half away from zero.
+pub fn round_to(x: f64, places: i64, strategy: RoundingStrategy) -> f64 {
+    if places >= 0 {
+        let Some(d) = Decimal::from_f64(x) else {
+            return x;
+        };
+        d.round_dp_with_strategy(places.min(28) as u32, strategy)
+            .to_f64()
+            .unwrap_or(x)
+    } else {
+        let factor = 10f64.powi((-places).min(300) as i32);
+        let scaled = round_to(x / factor, 0, strategy);
+        scaled * factor
+    }
+}
+
+/// Postgres's ordering of two non-NULL values for greatest/least.
+fn compare(a: &Value, b: &Value) -> Ordering {
+    match (number(a), number(b), a, b) {
+        (_, _, Value::Text(x), Value::Text(y)) => x.as_bytes().cmp(y.as_bytes()),
+        (Some(x), Some(y), _, _) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+        _ => Ordering::Equal,
+    }
+}
+
+pub(super) fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Result<()> {
+    for name in ["ceil", "ceiling"] {
+        conn.create_scalar_function(name, 1, flags, |ctx| Ok(unary(arg(ctx, 0), f64::ceil)))?;
+    }
+    conn.create_scalar_function("floor", 1, flags, |ctx| Ok(unary(arg(ctx, 0), f64::floor)))?;
+    conn.create_scalar_function("trunc", 1, flags, |ctx| Ok(unary(arg(ctx, 0), f64::trunc)))?;
+    conn.create_scalar_function("trunc", 2, flags, |ctx| {
+        let places = super::int_arg(ctx, 1).unwrap_or(0);
+        Ok(unary(arg(ctx, 0), |x| {
+            round_to(x, places, RoundingStrategy::ToZero)
+        }))
+    })?;
+    conn.create_scalar_function("round", 1, flags, |ctx| {
+        Ok(unary(arg(ctx, 0), |x| {
+            round_to(x, 0, RoundingStrategy::MidpointAwayFromZero)
+        }))
+    })?;
+    conn.create_scalar_function("round", 2, flags, |ctx| {
+        let Some(places) = super::int_arg(ctx, 1) else {
+            return Ok(Value::Null);
+        };
+        Ok(match arg(ctx, 0) {
+            Value::Integer(i) if places >= 0 => Value::Integer(i),
+            other => match number(&other) {
+                Some(x) => Value::Real(round_to(x, places, RoundingStrategy::MidpointAwayFromZero)),
+                None => Value::Null,
+            },
+        })
+    })?;
+    for name in ["power", "pow"] {
+        conn.create_scalar_function(name, 2, flags, |ctx| {
+            Ok(match (number(&arg(ctx, 0)), number(&arg(ctx, 1))) {
+                (Some(x), Some(y)) => Some(x.powf(y)),
+                _ => None,
+            })
+        })?;
+    }
+    conn.create_scalar_function("sqrt", 1, flags, |ctx| match number(&arg(ctx, 0)) {
+        Some(x) if x < 0.0 => Err(user_error("cannot take square root of a negative number")),
+        Some(x) => Ok(Some(x.sqrt())),
+        None => Ok(None),
+    })?;
+    // Postgres's random() is a float8 in [0, 1); SQLite's is a 64-bit integer.
+    conn.create_scalar_function("random", 0, FunctionFlags::SQLITE_UTF8, |_| {
+        Ok(rand::random::<f64>())
+    })?;
+    conn.create_scalar_function(
+        "exp",
+        1,
+        flags,
+        |ctx| Ok(number(&arg(ctx, 0)).map(f64::exp)),
+    )?;
+    conn.create_scalar_function("ln", 1, flags, |ctx| Ok(number(&arg(ctx, 0)).map(f64::ln)))?;
+    conn.create_scalar_function("log", 1, flags, |ctx| {
+        Ok(number(&arg(ctx, 0)).map(f64::log10))
+    })?;
+    conn.create_scalar_function("mod", 2, flags, |ctx| {
+        Ok(match (arg(ctx, 0), arg(ctx, 1)) {
+            (Value::Integer(_), Value::Integer(0)) => return Err(range_error("division by zero")),
+            (Value::Integer(a), Value::Integer(b)) => Value::Integer(a.wrapping_rem(b)),
+            (a, b) => match (number(&a), number(&b)) {
+                (Some(x), Some(y)) => Value::Real(x % y),
+                _ => Value::Null,
+            },
+        })
+    })?;
+    conn.create_scalar_function("div", 2, flags, |ctx| {
+        Ok(match (number(&arg(ctx, 0)), number(&arg(ctx, 1))) {
+            (Some(_), Some(0.0)) => return Err(range_error("division by zero")),
+            (Some(x), Some(y)) => Value::Integer((x / y).trunc() as i64),
+            _ => Value::Null,
+        })
+    })?;
+    conn.create_scalar_function("sign", 1, flags, |ctx| {
+        Ok(match arg(ctx, 0) {
+            Value::Integer(i) => Value::Integer(i.signum()),
+            other => match number(&other) {
+                Some(0.0) => Value::Integer(0),
+                Some(x) => Value::Integer(x.signum() as i64),
+                None => Value::Null,
+            },
+        })
+    })?;
+    for (name, wanted) in [("greatest", Ordering::Greater), ("least", Ordering::Less)] {
+        conn.create_scalar_function(name, -1, flags, move |ctx| {
+            let mut best: Option<Value> = None;
+            for i in 0..ctx.len() {
+                let value = arg(ctx, i);
+                if matches!(value, Value::Null) {
+                    continue;
+                }
+                best = match best {
+                    Some(b) if compare(&value, &b) != wanted => Some(b),
+                    _ => Some(value),
+                };
+            }
+            Ok(best.unwrap_or(Value::Null))
+        })?;
+    }
+    // pg_to_int(x, float_rounding): numeric rounds half away from zero,
+    // float8 half to even (rint); text must hold an integer.
+    conn.create_scalar_function("pg_to_int", 2, flags, |ctx| {
+        let half_even = super::int_arg(ctx, 1) == Some(1);
+        Ok(match arg(ctx, 0) {
+            Value::Null => Value::Null,
+            Value::Integer(i) => Value::Integer(i),
+            Value::Real(r) => {
+                let strategy = if half_even {
+                    RoundingStrategy::MidpointNearestEven
+                } else {
+                    RoundingStrategy::MidpointAwayFromZero
+                };
+                let rounded = round_to(r, 0, strategy);
+                if rounded.abs() >= 9.2e18 {
+                    return Err(range_error("integer out of range"));
+                }
+                Value::Integer(rounded as i64)
+            }
+            Value::Text(t) => Value::Integer(t.trim().parse().map_err(|_| {
+                user_error(format!("invalid input syntax for type integer: \"{t}\""))
+            })?),
+            Value::Blob(_) => return Err(user_error("cannot cast bytea to integer")),
+        })
+    })?;
+    conn.create_scalar_function("pg_to_bool", 1, flags, |ctx| {
+        Ok(match arg(ctx, 0) {
+            Value::Null => None,
+            Value::Integer(i) => Some(i != 0),
+            Value::Real(r) => Some(r != 0.0),
+            Value::Text(t) => match t.trim().to_ascii_lowercase().as_str() {
+                "t" | "true" | "y" | "yes" | "on" | "1" => Some(true),
+                "f" | "false" | "n" | "no" | "off" | "0" => Some(false),
+                _ => {
+                    return Err(user_error(format!(
+                        "invalid input syntax for type boolean: \"{t}\""
+                    )));
+                }
+            },
+            Value::Blob(_) => return Err(user_error("cannot cast bytea to boolean")),
+        })
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_follows_postgres() {
+        let away = RoundingStrategy::MidpointAwayFromZero;
+        assert_eq!(round_to(2.5, 0, away), 3.0);
+        assert_eq!(round_to(-2.5, 0, away), -3.0);
+        assert_eq!(round_to(12.34567, 2, away), 12.35);
+        assert_eq!(round_to(1234.5678, -2, away), 1200.0);
+        assert_eq!(round_to(2.5, 0, RoundingStrategy::MidpointNearestEven), 2.0);
+        assert_eq!(
+            compare(&Value::Text("a".into()), &Value::Text("B".into())),
+            Ordering::Greater
+        );
+    }
+}

@@ -1,0 +1,182 @@
+//! The rewrite rules from Postgres SQL to SQLite SQL, one module per concern,
+//! run in one mutable visit of the AST ([`apply`]).
+//!
+//! Structural rules (DISTINCT ON, generate_series, ANY/ALL over subqueries,
+//! FETCH/OFFSET, NULLS ordering) run when the visit enters a node, so the
+//! nodes they build are visited (and translated) in turn; expression rules
+//! run when the visit leaves a node, on already translated children.
+
+mod any_all;
+mod casts;
+mod distinct_on;
+mod functions;
+mod literals;
+mod operators;
+mod ordering;
+mod relations;
+mod series;
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident,
+    ObjectName, ObjectNamePart, Query, TableFactor, Value, VisitMut, VisitorMut,
+};
+
+use crate::error::{PgError, PgResult};
+
+/// Translates a read query; returns the SQLite text and the parameter count.
+pub fn apply(query: &Query) -> PgResult<(String, usize)> {
+    let mut query = query.clone();
+    let mut rules = Rules {
+        param_count: 0,
+        depth: 0,
+        error: None,
+    };
+    let _ = query.visit(&mut rules);
+    if let Some(err) = rules.error {
+        return Err(err);
+    }
+    Ok((query.to_string(), rules.param_count))
+}
+
+struct Rules {
+    param_count: usize,
+    /// Nesting of queries: 0 while entering the statement's own query.
+    depth: usize,
+    error: Option<PgError>,
+}
+
+impl Rules {
+    fn check(&mut self, result: PgResult<()>) -> ControlFlow<()> {
+        match result {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(err) => {
+                self.error = Some(err);
+                ControlFlow::Break(())
+            }
+        }
+    }
+}
+
+impl VisitorMut for Rules {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        let top = self.depth == 0;
+        self.depth += 1;
+        series::select_list_series(query);
+        let result = distinct_on::rewrite(query);
+        self.check(result)?;
+        ordering::fetch_to_limit(query);
+        ordering::nulls_like_postgres(query);
+        if top {
+            functions::top_level_avg(query);
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_query(&mut self, _query: &mut Query) -> ControlFlow<()> {
+        self.depth -= 1;
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_relation(&mut self, relation: &mut ObjectName) -> ControlFlow<()> {
+        let result = relations::strip_public_schema(relation);
+        self.check(result)
+    }
+
+    fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
+        let result = relations::refuse_lateral(factor);
+        self.check(result)?;
+        series::table_function(factor);
+        relations::derived_column_aliases(factor);
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        any_all::rewrite(expr);
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        literals::numbered_placeholder(expr, &mut self.param_count);
+        literals::strings(expr);
+        casts::to_sqlite(expr);
+        let result = operators::rewrite(expr);
+        self.check(result)?;
+        functions::rewrite(expr);
+        ordering::nulls_in_function(expr);
+        ControlFlow::Continue(())
+    }
+}
+
+/// `name(args...)` as an expression.
+pub(crate) fn call(name: &str, args: Vec<Expr>) -> Expr {
+    Expr::Function(Function {
+        name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args
+                .into_iter()
+                .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
+                .collect(),
+            clauses: Vec::new(),
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: Vec::new(),
+    })
+}
+
+pub(crate) fn string(text: impl Into<String>) -> Expr {
+    Expr::value(Value::SingleQuotedString(text.into()))
+}
+
+pub(crate) fn number(n: i64) -> Expr {
+    Expr::value(Value::Number(n.to_string(), false))
+}
+
+/// `NOT (expr)` when `negated`.
+pub(crate) fn negate_if(negated: bool, expr: Expr) -> Expr {
+    if negated {
+        Expr::UnaryOp {
+            op: sqlparser::ast::UnaryOperator::Not,
+            expr: Box::new(Expr::Nested(Box::new(expr))),
+        }
+    } else {
+        expr
+    }
+}
+
+/// The lower-case last part of a function's name.
+pub(crate) fn function_name(function: &Function) -> String {
+    match function.name.0.last() {
+        Some(ObjectNamePart::Identifier(ident)) => ident.value.to_lowercase(),
+        _ => String::new(),
+    }
+}
+
+/// A query parsed from Postgres text built by a rule (never user text alone).
+pub(crate) fn parse_query(sql: &str) -> Option<Box<Query>> {
+    use sqlparser::ast::Statement;
+    let mut statements =
+        sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::PostgreSqlDialect {}, sql)
+            .ok()?;
+    match statements.pop() {
+        Some(Statement::Query(query)) => Some(query),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn translate(sql: &str) -> PgResult<String> {
+    use sqlparser::ast::Statement;
+    match crate::sql::parse(sql)?.pop() {
+        Some(Statement::Query(q)) => apply(&q).map(|(sql, _)| sql),
+        other => panic!("not a query: {other:?}"),
+    }
+}

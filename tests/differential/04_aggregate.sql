@@ -1,0 +1,50 @@
+-- Aggregates, GROUP BY, HAVING, FILTER, ordered-set aggregates.
+SELECT count(*), count(age), count(DISTINCT city), count(DISTINCT age) FROM people;
+SELECT sum(age), min(age), max(age) FROM people;
+SELECT avg(age) FROM people;
+SELECT avg(score), sum(score) FROM people;
+SELECT sum(balance), min(balance), max(balance) FROM people;
+-- mismatch: avg(numeric): Postgres divides in decimal to 20 digits; SQLite's float has 17
+SELECT avg(balance) FROM people;
+SELECT city, count(*), sum(age) FROM people GROUP BY city ORDER BY city;
+SELECT city, avg(age) FROM people GROUP BY city ORDER BY city;
+SELECT dept_id, count(*) AS n FROM people GROUP BY dept_id HAVING count(*) > 5 ORDER BY dept_id;
+SELECT dept_id, max(age) FROM people GROUP BY dept_id HAVING max(age) > 60 ORDER BY dept_id;
+SELECT active, count(*) FROM people GROUP BY active ORDER BY active;
+SELECT status, sum(qty), avg(qty) FROM orders GROUP BY status ORDER BY status;
+SELECT status, sum(amount) FROM orders GROUP BY status ORDER BY status;
+SELECT person_id, count(*), sum(qty) FROM orders GROUP BY person_id ORDER BY person_id;
+SELECT count(*) FILTER (WHERE active), count(*) FILTER (WHERE NOT active) FROM people;
+SELECT city, count(*) FILTER (WHERE age > 40) AS older, sum(age) FILTER (WHERE active) FROM people GROUP BY city ORDER BY city;
+SELECT string_agg(name, ', ' ORDER BY name) FROM people WHERE id < 10;
+SELECT city, string_agg(name, '|' ORDER BY id) FROM people GROUP BY city ORDER BY city;
+-- unsupported: SQLite allows DISTINCT only in one-argument aggregates
+SELECT string_agg(DISTINCT city, ',' ORDER BY city) FROM people;
+SELECT string_agg(city, ',' ORDER BY city) FROM (SELECT DISTINCT city FROM people) d;
+SELECT bool_and(active), bool_or(active), every(age > 10) FROM people;
+SELECT city, bool_and(active), bool_or(active) FROM people GROUP BY city ORDER BY city;
+SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY age) FROM people;
+SELECT percentile_cont(0.25) WITHIN GROUP (ORDER BY score) FROM people;
+SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY age) FROM people;
+SELECT city, percentile_disc(0.9) WITHIN GROUP (ORDER BY age) FROM people GROUP BY city ORDER BY city;
+SELECT stddev(age::float8), variance(age::float8) FROM people;
+SELECT stddev(score), variance(score) FROM people;
+SELECT stddev_pop(score), var_pop(score), stddev_samp(score), var_samp(score) FROM people;
+SELECT count(*) FROM people WHERE age > (SELECT avg(age) FROM people);
+SELECT count(*) FROM orders GROUP BY status HAVING sum(qty) > 50 ORDER BY 1;
+SELECT d.name, count(p.id) FROM depts d LEFT JOIN people p ON p.dept_id = d.id GROUP BY d.name ORDER BY d.name;
+SELECT d.name, sum(o.qty) FROM depts d JOIN people p ON p.dept_id = d.id JOIN orders o ON o.person_id = p.id GROUP BY d.name ORDER BY 2 DESC, 1;
+SELECT count(DISTINCT person_id) FROM orders;
+SELECT max(joined), min(born) FROM people;
+SELECT max(name), min(city) FROM people WHERE active;
+SELECT sum(qty) FILTER (WHERE status = 'paid'), count(DISTINCT status) FROM orders;
+SELECT array_agg(id ORDER BY id) FROM people WHERE age > 60;
+SELECT city, array_agg(id ORDER BY id) FROM people GROUP BY city ORDER BY city;
+SELECT array_agg(name ORDER BY name) FROM people WHERE id < 6;
+-- mismatch: sum(bigint) is numeric in Postgres, so / is numeric division; SQLite divides integers
+SELECT count(*) AS n, sum(age) / count(age) AS mean FROM people;
+SELECT sum(age) FROM people WHERE false;
+SELECT count(*), max(age) FROM people WHERE false;
+SELECT avg(qty) FROM orders WHERE false;
+SELECT city FROM people GROUP BY city HAVING count(*) >= 7 ORDER BY city;
+SELECT coalesce(sum(qty), 0) FROM orders WHERE id > 1000;
