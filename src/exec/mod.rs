@@ -80,6 +80,7 @@ pub async fn describe(
 ) -> PgResult<Description> {
     blocking(move || {
         let conn = conn.get()?;
+        crate::sql::catalog::refresh(conn, &read.sqlite)?;
         let stmt = conn
             .prepare_cached(&read.sqlite)
             .map_err(|e| from_sqlite(&e))?;
@@ -162,6 +163,7 @@ pub async fn run(
     tokio::task::spawn_blocking(move || {
         let prepared = (|| {
             let conn = conn.get()?;
+            crate::sql::catalog::refresh(conn, &read.sqlite)?;
             let mut stmt = conn
                 .prepare_cached(&read.sqlite)
                 .map_err(|e| from_sqlite(&e))?;

@@ -6,6 +6,7 @@
 //! itself, or an error a hot standby would give. Nothing here runs SQL or
 //! touches the network; every function is testable on strings alone.
 
+pub mod catalog;
 pub mod classify;
 pub mod functions;
 pub mod translate;
@@ -44,7 +45,10 @@ pub fn parse(sql: &str) -> PgResult<Vec<Statement>> {
 
 /// Parses and plans every statement of a message.
 pub fn plan(sql: &str) -> PgResult<Vec<Command>> {
-    parse(sql)?.into_iter().map(classify::classify).collect()
+    parse(sql)?
+        .into_iter()
+        .map(|statement| classify::classify(catalog::rewrite::rewrite(statement)?))
+        .collect()
 }
 
 /// Plans a message that must hold exactly one statement (extended protocol).
