@@ -23,8 +23,8 @@ use std::sync::LazyLock;
 
 use sqlparser::ast::{
     AccessExpr, BinaryOperator, CastKind, DataType, Expr, FunctionArgumentList, FunctionArguments,
-    Ident, ObjectName, ObjectNamePart, Statement, Subscript, TableFactor, Value, VisitMut,
-    VisitorMut,
+    Ident, ObjectName, ObjectNamePart, Query, SelectItem, SetExpr, Statement, Subscript,
+    TableFactor, TableWithJoins, TrimWhereField, Value, VisitMut, VisitorMut,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
@@ -66,10 +66,21 @@ struct Pass {
     /// Aliases of `generate_series(...) AS s` (a scalar set-returning
     /// function whose alias is also its value).
     series_aliases: HashSet<String>,
+    /// `(alias, column)` of `generate_series(...) AS s(n)`.
+    series_columns: HashSet<(String, String)>,
 }
 
 impl VisitorMut for Pass {
     type Break = ();
+
+    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        self.find_series_aliases(query);
+        if let Err(err) = expand_array_rows(query) {
+            self.error = Some(err);
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    }
 
     fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
         if let Err(err) = self.table_function(factor) {
@@ -95,6 +106,58 @@ impl VisitorMut for Pass {
 }
 
 impl Pass {
+    /// Registers the aliases of `generate_series` in FROM before the select
+    /// list (visited first) refers to them.
+    fn find_series_aliases(&mut self, query: &mut Query) {
+        let SetExpr::Select(select) = query.body.as_mut() else {
+            return;
+        };
+        let factors = select
+            .from
+            .iter()
+            .flat_map(|t| std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)));
+        for factor in factors {
+            if let TableFactor::Table {
+                name,
+                args: Some(_),
+                alias: Some(alias),
+                ..
+            } = factor
+                && last_name(name) == "generate_series"
+            {
+                self.series_aliases.insert(alias.name.value.clone());
+                for column in &alias.columns {
+                    self.series_columns
+                        .insert((alias.name.value.clone(), column.name.value.clone()));
+                }
+            }
+        }
+        // `SELECT s.r FROM generate_series(...) s(r)` still names its column
+        // `r` once `s.r` reads `s.value`.
+        for item in &mut select.projection {
+            if let SelectItem::UnnamedExpr(expr) = item {
+                let name = match expr {
+                    Expr::CompoundIdentifier(parts)
+                        if parts.len() == 2
+                            && self
+                                .series_columns
+                                .contains(&(parts[0].value.clone(), parts[1].value.clone())) =>
+                    {
+                        parts[1].clone()
+                    }
+                    Expr::Identifier(ident) if self.series_aliases.contains(&ident.value) => {
+                        ident.clone()
+                    }
+                    _ => continue,
+                };
+                *item = SelectItem::ExprWithAlias {
+                    expr: expr.clone(),
+                    alias: name,
+                };
+            }
+        }
+    }
+
     fn expression(&mut self, expr: &mut Expr) -> PgResult<()> {
         match expr {
             Expr::Collate {
@@ -173,6 +236,24 @@ impl Pass {
                     ))?;
                 }
             }
+            // `trim(both '"' from x)` (pgjdbc) -> SQLite's `trim(x, '"')`.
+            Expr::Trim {
+                trim_where,
+                trim_what,
+                expr: inner,
+                trim_characters: None,
+            } => {
+                let function = match trim_where {
+                    Some(TrimWhereField::Leading) => "ltrim",
+                    Some(TrimWhereField::Trailing) => "rtrim",
+                    _ => "trim",
+                };
+                let text = match trim_what {
+                    Some(what) => format!("{function}({inner}, {what})"),
+                    None => format!("{function}({inner})"),
+                };
+                *expr = parse_expr(&text)?;
+            }
             // E'\n': the parser has already applied the escapes.
             Expr::Value(v) => {
                 if let Value::EscapedStringLiteral(text) = &v.value {
@@ -181,6 +262,14 @@ impl Pass {
             }
             Expr::Identifier(ident) if self.series_aliases.contains(&ident.value) => {
                 *expr = Expr::CompoundIdentifier(vec![ident.clone(), Ident::new("value")]);
+            }
+            Expr::CompoundIdentifier(parts)
+                if parts.len() == 2
+                    && self
+                        .series_columns
+                        .contains(&(parts[0].value.clone(), parts[1].value.clone())) =>
+            {
+                parts[1] = Ident::new("value");
             }
             _ => {}
         }
@@ -260,6 +349,68 @@ impl Pass {
         *factor = parse_table_factor(&replacement)?;
         Ok(())
     }
+}
+
+/// `_pg_expandarray(arr)` in a select list is a set-returning function:
+/// one row per item. The select gets a `json_each` over the array (SQLite's
+/// table-valued function, correlated with the tables before it), and
+/// `(_pg_expandarray(arr)).x` / `.n` / the bare record read its item.
+fn expand_array_rows(query: &mut Query) -> PgResult<()> {
+    const ALIAS: &str = "graftgres_expand";
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return Ok(());
+    };
+    let mut array: Option<String> = None;
+    for item in &mut select.projection {
+        let (SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. }) = item else {
+            continue;
+        };
+        let (function, field) = match expr {
+            Expr::CompoundFieldAccess { root, access_chain } => {
+                match (unnest(root), access_chain.as_slice()) {
+                    (Expr::Function(f), [AccessExpr::Dot(Expr::Identifier(field))]) => {
+                        (f.clone(), Some(field.value.to_lowercase()))
+                    }
+                    _ => continue,
+                }
+            }
+            Expr::Function(f) => (f.clone(), None),
+            _ => continue,
+        };
+        if last_name(&function.name) != "_pg_expandarray" {
+            continue;
+        }
+        let FunctionArguments::List(list) = &function.args else {
+            continue;
+        };
+        let [arg] = list.args.as_slice() else {
+            continue;
+        };
+        let arg = arg.to_string();
+        if array.as_ref().is_some_and(|a| *a != arg) {
+            return Err(unsupported(
+                "_pg_expandarray over two different arrays in one select list",
+            ));
+        }
+        array = Some(arg);
+        let text = match field.as_deref() {
+            Some("n") => format!("({ALIAS}.key + 1)"),
+            Some("x") => format!("{ALIAS}.value"),
+            Some(other) => return Err(unsupported(&format!("_pg_expandarray field {other}"))),
+            None => format!("json_object('x', {ALIAS}.value, 'n', {ALIAS}.key + 1)"),
+        };
+        *expr = parse_expr(&text)?;
+    }
+    if let Some(array) = array {
+        let relation = parse_table_factor(&format!(
+            "json_each(graftgres_array_json({array})) AS {ALIAS}"
+        ))?;
+        select.from.push(TableWithJoins {
+            relation,
+            joins: Vec::new(),
+        });
+    }
+    Ok(())
 }
 
 /// `pg_class` -> `pg_catalog.pg_class`; `information_schema.x` stays.
@@ -362,10 +513,8 @@ fn reg_cast(inner: &Expr, data_type: &DataType) -> PgResult<Option<Expr>> {
             "(SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = {})",
             quote_literal(&object_name(&s))
         ),
-        ("regproc" | "regprocedure", Some(s)) => format!(
-            "(SELECT oid FROM pg_catalog.pg_proc WHERE proname = {} LIMIT 1)",
-            quote_literal(&object_name(&s))
-        ),
+        // The catalog keeps `regproc` columns (typinput, ...) as names.
+        ("regproc" | "regprocedure", Some(s)) => quote_literal(&object_name(&s)),
         ("regclass", None) => format!(
             "coalesce((SELECT relname FROM pg_catalog.pg_class WHERE oid = {inner}), CAST({inner} AS TEXT))"
         ),
@@ -374,7 +523,9 @@ fn reg_cast(inner: &Expr, data_type: &DataType) -> PgResult<Option<Expr>> {
             format!("(SELECT nspname FROM pg_catalog.pg_namespace WHERE oid = {inner})")
         }
         ("regproc" | "regprocedure", None) => {
-            format!("coalesce((SELECT proname FROM pg_catalog.pg_proc WHERE oid = {inner}), '-')")
+            format!(
+                "coalesce((SELECT proname FROM pg_catalog.pg_proc WHERE oid = {inner}), {inner})"
+            )
         }
         _ => return Ok(None),
     };
@@ -413,6 +564,23 @@ fn strip_array_cast(expr: &Expr) -> &Expr {
 
 /// `arr[i]` and `(record).field`.
 fn field_access(root: &Expr, chain: &[AccessExpr]) -> PgResult<Option<Expr>> {
+    // `t.col[i]`: the dots name the column, the subscript indexes it.
+    if let [dots @ .., AccessExpr::Subscript(Subscript::Index { index })] = chain
+        && !dots.is_empty()
+    {
+        let mut names = vec![root.to_string()];
+        for dot in dots {
+            let AccessExpr::Dot(Expr::Identifier(ident)) = dot else {
+                return Ok(None);
+            };
+            names.push(ident.to_string());
+        }
+        return parse_expr(&format!(
+            "graftgres_subscript({}, {index})",
+            names.join(".")
+        ))
+        .map(Some);
+    }
     let [access] = chain else {
         return Ok(None);
     };
