@@ -124,8 +124,16 @@ pub fn register(conn: &Connection, database: &str) -> rusqlite::Result<()> {
             namespace.is_some_and(|n: i64| n == PUBLIC || n == PG_CATALOG),
         ))
     })?;
-    // Types and functions all live in pg_catalog, which is always searched.
-    for name in ["pg_type_is_visible", "pg_function_is_visible"] {
+    // Types, functions, collations... all live in pg_catalog, which is
+    // always searched.
+    for name in [
+        "pg_type_is_visible",
+        "pg_function_is_visible",
+        "pg_collation_is_visible",
+        "pg_operator_is_visible",
+        "pg_opclass_is_visible",
+        "pg_conversion_is_visible",
+    ] {
         conn.create_scalar_function(name, 1, pure, |ctx| Ok(oid_arg(ctx, 0).map(|_| true)))?;
     }
     for n in 1..=2 {
@@ -185,7 +193,7 @@ pub fn register(conn: &Connection, database: &str) -> rusqlite::Result<()> {
     conn.create_scalar_function("pg_relation_is_publishable", 1, pure, |ctx| {
         Ok(oid_arg(ctx, 0).map(|_| false))
     })?;
-    // Statistics objects and triggers never exist in a SQLite volume's
+    // Statistics objects, triggers and sequences never exist in a SQLite volume's
     // catalog (their relations are empty), so no OID names one: NULL, as
     // Postgres answers for an OID it does not know.
     for (name, args) in [
@@ -194,6 +202,8 @@ pub fn register(conn: &Connection, database: &str) -> rusqlite::Result<()> {
         ("pg_get_triggerdef", 2),
         ("pg_get_ruledef", 1),
         ("pg_get_ruledef", 2),
+        // No column owns a sequence (`pg_sequence` is empty).
+        ("pg_get_serial_sequence", 2),
     ] {
         conn.create_scalar_function(name, args, pure, |_| Ok(None::<String>))?;
     }

@@ -228,6 +228,9 @@ impl Pass {
                         "(SELECT '{{' || coalesce(group_concat(graftgres_item, ','), '') || '}}' \
                          FROM ({query}) AS graftgres_array (graftgres_item))"
                     ))?;
+                } else if name == "json_build_object" {
+                    // SQLAlchemy's column reflection; the same pairs in SQLite.
+                    function.name = ObjectName::from(vec![Ident::new("json_object")]);
                 } else if name == "_pg_expandarray" {
                     // A record outside `(...).x`: its JSON form.
                     let args = function.args.to_string();
