@@ -83,6 +83,7 @@ pub async fn describe(
 ) -> PgResult<Description> {
     blocking(move || {
         let conn = conn.get()?;
+        crate::sql::catalog::refresh(conn, &read.sqlite)?;
         let stmt = conn
             .prepare_cached(&read.sqlite)
             .map_err(|e| from_sqlite(&e))?;
@@ -173,6 +174,7 @@ pub async fn run(
         let _counting = options.stats.enter();
         let prepared = (|| {
             let conn = conn.get()?;
+            crate::sql::catalog::refresh(conn, &read.sqlite)?;
             if options.prefetch {
                 prefetch::before_statement(conn, &read.sqlite, &params, &options.stats);
             }

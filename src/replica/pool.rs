@@ -32,6 +32,7 @@ pub fn open_connection(key: &str) -> rusqlite::Result<Connection> {
          PRAGMA cache_size = -16384;",
     )?;
     crate::sql::functions::register(&conn)?;
+    crate::sql::catalog::attach(&conn, key)?;
     Ok(conn)
 }
 

@@ -7,6 +7,7 @@
 //! touches the network; every function is testable on strings alone.
 
 pub mod cache;
+pub mod catalog;
 pub mod classify;
 pub mod functions;
 pub mod rules;
@@ -58,7 +59,10 @@ pub fn plan(sql: &str) -> PgResult<Vec<Command>> {
 
 /// Parses and plans without the translation cache.
 pub fn plan_uncached(sql: &str) -> PgResult<Vec<Command>> {
-    parse(sql)?.into_iter().map(classify::classify).collect()
+    parse(sql)?
+        .into_iter()
+        .map(|statement| classify::classify(catalog::rewrite::rewrite(statement)?))
+        .collect()
 }
 
 /// Plans a message that must hold exactly one statement (extended protocol).
