@@ -6,13 +6,15 @@
 //! in memory whole, and a client that goes away stops the scan.
 
 mod errors;
+pub mod interrupt;
+pub mod worker;
 
 use std::sync::Arc;
 
 use pgwire::api::Type;
 use rusqlite::types::Value;
 use rusqlite::{Connection, Statement};
-use tokio::sync::{OwnedMutexGuard, mpsc};
+use tokio::sync::mpsc;
 
 use crate::error::{PgError, PgResult};
 use crate::replica::pool::PooledConnection;
@@ -21,6 +23,8 @@ use crate::sql::types::{
     Scope, from_declared, parameter_types, projection_names, projection_types, tables_read,
 };
 pub use errors::from_sqlite;
+use interrupt::{Interrupts, Registration};
+use worker::TxConn;
 
 /// Rows sent per channel message, and messages buffered.
 const BATCH_ROWS: usize = 256;
@@ -49,18 +53,15 @@ pub struct RowStream {
 /// A connection to run on: from the pool, or the session's transaction.
 pub enum Conn {
     Pooled(PooledConnection),
-    Transaction(OwnedMutexGuard<Option<PooledConnection>>),
+    Transaction(Arc<TxConn>),
 }
 
-impl Conn {
-    fn get(&self) -> PgResult<&Connection> {
-        match self {
-            Conn::Pooled(conn) => Ok(conn),
-            Conn::Transaction(guard) => guard
-                .as_deref()
-                .ok_or_else(|| PgError::internal("transaction connection missing")),
-        }
-    }
+/// How a statement may be stopped: the session's interrupts (cancel
+/// requests) and its `statement_timeout`.
+#[derive(Clone)]
+pub struct Limits {
+    pub interrupts: Arc<Interrupts>,
+    pub timeout: Option<std::time::Duration>,
 }
 
 /// Runs `f` on a blocking thread.
@@ -78,17 +79,21 @@ pub async fn describe(
     read: Arc<ReadQuery>,
     given: Vec<Option<Type>>,
 ) -> PgResult<Description> {
-    blocking(move || {
-        let conn = conn.get()?;
-        let stmt = conn
-            .prepare_cached(&read.sqlite)
-            .map_err(|e| from_sqlite(&e))?;
-        describe_prepared(conn, &stmt, &read, &given)
-    })
-    .await
+    match conn {
+        Conn::Transaction(tx) => tx.describe(read, given).await,
+        Conn::Pooled(conn) => {
+            blocking(move || {
+                let stmt = conn
+                    .prepare_cached(&read.sqlite)
+                    .map_err(|e| from_sqlite(&e))?;
+                describe_prepared(&conn, &stmt, &read, &given)
+            })
+            .await
+        }
+    }
 }
 
-fn describe_prepared(
+pub(crate) fn describe_prepared(
     conn: &Connection,
     stmt: &Statement<'_>,
     read: &ReadQuery,
@@ -155,19 +160,31 @@ pub async fn run(
     read: Arc<ReadQuery>,
     params: Vec<Value>,
     known: Option<Vec<Column>>,
+    limits: &Limits,
 ) -> PgResult<RowStream> {
+    let conn = match conn {
+        Conn::Transaction(tx) => {
+            let registration = limits
+                .interrupts
+                .register(tx.interrupt_handle(), limits.timeout);
+            return tx.run(read, params, known, registration).await;
+        }
+        Conn::Pooled(conn) => conn,
+    };
+    let registration = limits
+        .interrupts
+        .register(Arc::new(conn.get_interrupt_handle()), limits.timeout);
     let (header_tx, header_rx) = tokio::sync::oneshot::channel();
     let (rows_tx, batches) = mpsc::channel(BATCHES_IN_FLIGHT);
     // Not awaited: the task streams rows while the caller sends them.
     tokio::task::spawn_blocking(move || {
         let prepared = (|| {
-            let conn = conn.get()?;
             let mut stmt = conn
                 .prepare_cached(&read.sqlite)
                 .map_err(|e| from_sqlite(&e))?;
             let columns = match known {
                 Some(columns) if columns.len() == stmt.column_count() => columns,
-                _ => describe_prepared(conn, &stmt, &read, &[])?.columns,
+                _ => describe_prepared(&conn, &stmt, &read, &[])?.columns,
             };
             bind(&mut stmt, &params)?;
             Ok((stmt, Arc::new(columns)))
@@ -176,11 +193,11 @@ pub async fn run(
             Ok((stmt, columns)) => {
                 let width = columns.len();
                 if header_tx.send(Ok(columns)).is_ok() {
-                    stream_rows(stmt, width, &rows_tx);
+                    stream_rows(stmt, width, &rows_tx, &registration);
                 }
             }
             Err(err) => {
-                let _ = header_tx.send(Err(err));
+                let _ = header_tx.send(Err(registration.explain(err)));
             }
         }
     });
@@ -193,7 +210,7 @@ pub async fn run(
     }
 }
 
-fn bind(stmt: &mut Statement<'_>, params: &[Value]) -> PgResult<()> {
+pub(crate) fn bind(stmt: &mut Statement<'_>, params: &[Value]) -> PgResult<()> {
     let wanted = stmt.parameter_count();
     if params.len() < wanted {
         return Err(PgError::new(
@@ -215,6 +232,7 @@ fn stream_rows(
     mut stmt: rusqlite::CachedStatement<'_>,
     width: usize,
     tx: &mpsc::Sender<PgResult<Vec<Vec<Value>>>>,
+    registration: &Registration,
 ) {
     let mut rows = stmt.raw_query();
     let mut batch = Vec::with_capacity(BATCH_ROWS);
@@ -234,7 +252,7 @@ fn stream_rows(
             Ok(None) => break,
             Err(err) => {
                 let _ = tx.blocking_send(Ok(std::mem::take(&mut batch)));
-                let _ = tx.blocking_send(Err(from_sqlite(&err)));
+                let _ = tx.blocking_send(Err(registration.explain(from_sqlite(&err))));
                 return;
             }
         }
@@ -242,16 +260,4 @@ fn stream_rows(
     if !batch.is_empty() {
         let _ = tx.blocking_send(Ok(batch));
     }
-}
-
-/// Runs a statement on a connection for its effect (BEGIN, ROLLBACK).
-pub async fn execute_batch(
-    conn: PooledConnection,
-    sql: &'static str,
-) -> PgResult<PooledConnection> {
-    blocking(move || {
-        conn.execute_batch(sql).map_err(|e| from_sqlite(&e))?;
-        Ok(conn)
-    })
-    .await
 }

@@ -7,6 +7,7 @@
 //! touches the network; every function is testable on strings alone.
 
 pub mod classify;
+pub mod cursor;
 pub mod functions;
 pub mod translate;
 pub mod types;

@@ -8,7 +8,7 @@
 use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
-use futures::{Stream, StreamExt, stream};
+use futures::{SinkExt, Stream, StreamExt, stream};
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{
@@ -16,19 +16,25 @@ use pgwire::api::results::{
     Response, Tag,
 };
 use pgwire::api::stmt::{QueryParser, StoredStatement};
-use pgwire::api::{ClientInfo, ClientPortalStore, Type};
+use pgwire::api::store::{MemPortalStore, PortalStore};
+use pgwire::api::{ClientInfo, ClientPortalStore, DEFAULT_NAME, Type};
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::data::DataRow;
+use pgwire::messages::extendedquery::{Parse, ParseComplete};
 use rusqlite::types::Value;
 use tokio::sync::mpsc;
 
+use super::copy;
+use super::cursor::{self, CursorEntry, SqlCursor};
 use super::encode::{self, fields};
 use super::error_info;
-use super::session::Session;
+use super::session::{Session, aborted};
 use crate::error::{PgError, PgResult, sqlstate};
+use crate::exec::worker::TxConn;
 use crate::exec::{self, Column, Conn, Description, RowStream};
 use crate::replica::pool::PooledConnection;
+use crate::sql::cursor::CursorDecl;
 use crate::sql::{self, Command, ReadQuery};
 
 /// A statement after Parse: its plan (or the error to give on use) and,
@@ -127,12 +133,10 @@ async fn pooled(session: &Session) -> PgResult<PooledConnection> {
 
 /// The connection a statement runs on: the transaction's, else a pooled one.
 async fn connection(session: &Session) -> PgResult<Conn> {
-    let guard = session.transaction.clone().lock_owned().await;
-    if guard.is_some() {
-        return Ok(Conn::Transaction(guard));
+    match session.transaction_conn() {
+        Some(tx) => Ok(Conn::Transaction(tx)),
+        None => Ok(Conn::Pooled(pooled(session).await?)),
     }
-    drop(guard);
-    Ok(Conn::Pooled(pooled(session).await?))
 }
 
 /// What a read is executed with: bound parameters and, once described,
@@ -152,60 +156,120 @@ enum Delivery {
     Collect,
 }
 
+/// The statements and portals of a connection (pgwire's store), for the
+/// commands that name them: `DEALLOCATE`, `DISCARD ALL`, and cursors, which
+/// are portals too (clients describe them by name).
+type Store = MemPortalStore<Arc<Prepared>>;
+
+fn store_of(any: &dyn std::any::Any) -> Option<&Store> {
+    any.downcast_ref::<Store>()
+}
+
+fn text_columns(names: &[&str]) -> Vec<Column> {
+    names
+        .iter()
+        .map(|name| Column {
+            name: (*name).to_owned(),
+            ty: Type::TEXT,
+        })
+        .collect()
+}
+
+fn text_rows(columns: Vec<Column>, rows: Vec<Vec<Value>>, format: &Format) -> Response {
+    let fields = Arc::new(fields(&columns, format));
+    let rows = in_memory_rows(rows, fields.clone());
+    Response::Query(QueryResponse::new(fields, rows))
+}
+
 async fn execute(
     session: &Arc<Session>,
     command: &Command,
     bound: Bound,
     format: &Format,
     delivery: Delivery,
+    store: Option<&Store>,
 ) -> PgResult<Response> {
-    if session.in_failed_transaction() && !matches!(command, Command::Commit | Command::Rollback) {
-        return Err(PgError::new(
-            sqlstate::IN_FAILED_SQL_TRANSACTION,
-            "current transaction is aborted, commands ignored until end of transaction block",
-        ));
+    if session.in_failed_transaction()
+        && !matches!(
+            command,
+            Command::Commit | Command::Rollback | Command::RollbackTo { .. }
+        )
+    {
+        return Err(aborted());
     }
     match command {
         Command::Read(read) => {
             let conn = connection(session).await?;
-            let rows = exec::run(conn, read.clone(), bound.params, bound.columns).await?;
+            let rows = exec::run(
+                conn,
+                read.clone(),
+                bound.params,
+                bound.columns,
+                &session.limits(),
+            )
+            .await?;
             read_response(rows, format, delivery).await
+        }
+        Command::Show { name } if name == "all" => {
+            let rows = session
+                .show_all()
+                .into_iter()
+                .map(|(name, value)| {
+                    vec![
+                        Value::Text(name),
+                        Value::Text(value),
+                        Value::Text(String::new()),
+                    ]
+                })
+                .collect();
+            Ok(text_rows(
+                text_columns(&["name", "setting", "description"]),
+                rows,
+                format,
+            ))
         }
         Command::Show { name } => {
             let value = session.show(name)?;
-            let column = Column {
-                name: name.clone(),
-                ty: Type::TEXT,
-            };
-            let fields = Arc::new(fields(&[column], format));
-            let rows = in_memory_rows(vec![vec![Value::Text(value)]], fields.clone());
-            Ok(Response::Query(QueryResponse::new(fields, rows)))
+            Ok(text_rows(
+                text_columns(&[&show_column(name)]),
+                vec![vec![Value::Text(value)]],
+                format,
+            ))
         }
         Command::Set { name, value } => {
             session.set(name, value)?;
+            Ok(Response::Execution(Tag::new("SET")))
+        }
+        Command::SetLocal { name, value } => {
+            session.set_local(name, value)?;
             Ok(Response::Execution(Tag::new("SET")))
         }
         Command::Reset { name } => {
             session.reset(name.as_deref())?;
             Ok(Response::Execution(Tag::new("RESET")))
         }
-        Command::Begin => {
-            let mut transaction = session.transaction.lock().await;
-            if transaction.is_none() {
-                let conn = exec::execute_batch(pooled(session).await?, "BEGIN").await?;
-                *transaction = Some(conn);
+        Command::Begin { isolation } => {
+            if !session.in_transaction() {
+                let tx = TxConn::begin(pooled(session).await?).await?;
+                if let Err(tx) = session.start_transaction(tx, isolation.as_deref()) {
+                    tx.end().await?;
+                }
             }
             Ok(Response::TransactionStart(Tag::new("BEGIN")))
         }
         Command::Commit | Command::Rollback => {
-            let conn = session.transaction.lock().await.take();
-            if let Some(conn) = conn {
-                // A read-only transaction commits by ending; the connection
-                // goes back to the pool with its snapshot released.
-                drop(exec::execute_batch(conn, "ROLLBACK").await?);
-            }
             let failed = session.in_failed_transaction();
             session.set_failed(false);
+            if let Some((tx, closed)) = session.finish_transaction() {
+                if let Some(store) = store {
+                    for name in &closed {
+                        store.rm_portal(name);
+                    }
+                }
+                // A read-only transaction commits by ending; the connection
+                // goes back to the pool with its snapshot released.
+                tx.end().await?;
+            }
             let tag = if matches!(command, Command::Commit) && !failed {
                 "COMMIT"
             } else {
@@ -213,12 +277,198 @@ async fn execute(
             };
             Ok(Response::TransactionEnd(Tag::new(tag)))
         }
+        Command::Savepoint { name } => {
+            session.savepoint(name)?;
+            Ok(Response::Execution(Tag::new("SAVEPOINT")))
+        }
+        Command::Release { name } => {
+            session.to_savepoint(name, false)?;
+            Ok(Response::Execution(Tag::new("RELEASE")))
+        }
+        Command::RollbackTo { name } => {
+            session.to_savepoint(name, true)?;
+            Ok(Response::TransactionStart(Tag::new("ROLLBACK")))
+        }
+        Command::Discard { all } => {
+            if !all {
+                // Plans, temporary tables and sequences: a replica has none.
+                return Ok(Response::Execution(Tag::new("DISCARD")));
+            }
+            if session.in_transaction() {
+                return Err(PgError::new(
+                    sqlstate::ACTIVE_SQL_TRANSACTION,
+                    "DISCARD ALL cannot run inside a transaction block",
+                ));
+            }
+            session.reset(None)?;
+            let closed: Vec<String> = session
+                .cursors
+                .lock()
+                .drain()
+                .map(|(name, _)| name)
+                .collect();
+            if let Some(store) = store {
+                for name in closed {
+                    store.rm_portal(&name);
+                }
+                for name in std::mem::take(&mut *session.prepared.lock()) {
+                    store.rm_statement(&name);
+                }
+            }
+            Ok(Response::Execution(Tag::new("DISCARD ALL")))
+        }
+        Command::Deallocate { name } => {
+            let Some(store) = store else {
+                return Err(PgError::internal("no statement store"));
+            };
+            match name {
+                None => {
+                    for name in std::mem::take(&mut *session.prepared.lock()) {
+                        store.rm_statement(&name);
+                    }
+                    Ok(Response::Execution(Tag::new("DEALLOCATE ALL")))
+                }
+                Some(name) => {
+                    if store.get_statement(name).is_none() {
+                        return Err(PgError::new(
+                            sqlstate::INVALID_SQL_STATEMENT_NAME,
+                            format!("prepared statement \"{name}\" does not exist"),
+                        ));
+                    }
+                    store.rm_statement(name);
+                    session.prepared.lock().remove(name);
+                    Ok(Response::Execution(Tag::new("DEALLOCATE")))
+                }
+            }
+        }
+        Command::Declare(decl) => {
+            declare(session, decl, store).await?;
+            Ok(Response::Execution(Tag::new("DECLARE CURSOR")))
+        }
+        Command::Fetch { name, count } => {
+            let cursor = session
+                .cursors
+                .lock()
+                .get(name)
+                .map(|entry| entry.cursor.clone())
+                .ok_or_else(|| no_cursor(name))?;
+            let cursor = cursor.lock_owned().await;
+            let format = if cursor.binary && matches!(format, Format::UnifiedText) {
+                &Format::UnifiedBinary
+            } else {
+                format
+            };
+            let fields = Arc::new(fields(&cursor.columns, format));
+            let rows = cursor::fetch_rows(cursor, *count, fields.clone());
+            let mut response = match delivery {
+                Delivery::Stream => QueryResponse::new(fields, rows),
+                Delivery::Collect => {
+                    let rows: Vec<_> = rows.collect().await;
+                    QueryResponse::new(fields, stream::iter(rows))
+                }
+            };
+            response.set_command_tag("FETCH");
+            Ok(Response::Query(response))
+        }
+        Command::CloseCursor { name } => {
+            let closed: Vec<String> = match name {
+                None => session
+                    .cursors
+                    .lock()
+                    .drain()
+                    .map(|(name, _)| name)
+                    .collect(),
+                Some(name) => {
+                    session
+                        .cursors
+                        .lock()
+                        .remove(name)
+                        .ok_or_else(|| no_cursor(name))?;
+                    vec![name.clone()]
+                }
+            };
+            if let Some(store) = store {
+                for name in closed {
+                    store.rm_portal(&name);
+                }
+            }
+            Ok(Response::Execution(Tag::new("CLOSE CURSOR")))
+        }
+        Command::CopyOut(copy) => {
+            let conn = connection(session).await?;
+            let rows =
+                exec::run(conn, copy.read.clone(), Vec::new(), None, &session.limits()).await?;
+            Ok(Response::CopyOut(copy::response(rows, copy.format.clone())))
+        }
     }
+}
+
+/// The column `SHOW` answers in: the setting's own name.
+fn show_column(name: &str) -> String {
+    match name {
+        "transaction isolation level" => "transaction_isolation".into(),
+        "time zone" => "timezone".into(),
+        other => other.to_owned(),
+    }
+}
+
+fn no_cursor(name: &str) -> PgError {
+    PgError::new(
+        sqlstate::INVALID_CURSOR_NAME,
+        format!("cursor \"{name}\" does not exist"),
+    )
+}
+
+/// `DECLARE`: starts the cursor's read and keeps its rows for `FETCH`.
+async fn declare(session: &Arc<Session>, decl: &CursorDecl, store: Option<&Store>) -> PgResult<()> {
+    if !decl.hold && !session.in_transaction() {
+        return Err(PgError::new(
+            sqlstate::NO_ACTIVE_SQL_TRANSACTION,
+            "DECLARE CURSOR can only be used in transaction blocks",
+        ));
+    }
+    if session.cursors.lock().contains_key(&decl.name) {
+        return Err(PgError::new(
+            sqlstate::DUPLICATE_CURSOR,
+            format!("cursor \"{}\" already exists", decl.name),
+        ));
+    }
+    // A WITH HOLD cursor outlives the transaction: it reads on a pooled
+    // connection of its own (its snapshot is taken when it is declared).
+    let conn = if decl.hold {
+        Conn::Pooled(pooled(session).await?)
+    } else {
+        connection(session).await?
+    };
+    let rows = exec::run(conn, decl.read.clone(), Vec::new(), None, &session.limits()).await?;
+    let columns = rows.columns.clone();
+    let entry = CursorEntry {
+        hold: decl.hold,
+        cursor: Arc::new(tokio::sync::Mutex::new(SqlCursor::new(rows, decl.binary))),
+    };
+    session.cursors.lock().insert(decl.name.clone(), entry);
+    if let Some(store) = store {
+        // Clients (libpq's PQdescribePortal) describe a cursor by name.
+        let prepared = Arc::new(Prepared {
+            command: Ok(Some(Command::Read(decl.read.clone()))),
+            described: OnceLock::from(Description {
+                params: Vec::new(),
+                columns: columns.as_ref().clone(),
+            }),
+        });
+        let statement = Arc::new(StoredStatement::new(
+            decl.name.clone(),
+            prepared,
+            Vec::new(),
+        ));
+        store.put_portal(Arc::new(Portal::new_cursor(decl.name.clone(), statement)));
+    }
+    Ok(())
 }
 
 /// Marks an open transaction failed after an error, as Postgres does.
 async fn note_error(session: &Session) {
-    if session.transaction.lock().await.is_some() {
+    if session.in_transaction() {
         session.set_failed(true);
     }
 }
@@ -294,6 +544,7 @@ impl SimpleQueryHandler for QueryHandler {
                 return Ok(vec![Response::Error(Box::new(error_info(&err)))]);
             }
         };
+        let store = store_of(client.portal_store().as_any());
         let mut responses = Vec::with_capacity(commands.len());
         let last = commands.len().saturating_sub(1);
         for (i, command) in commands.iter().enumerate() {
@@ -308,6 +559,7 @@ impl SimpleQueryHandler for QueryHandler {
                 Bound::default(),
                 &Format::UnifiedText,
                 delivery,
+                store,
             )
             .await
             {
@@ -353,16 +605,24 @@ impl QueryHandler {
                     .await?;
                 Ok((d.params, fields(&d.columns, format)))
             }
+            Some(Command::Show { name }) if name == "all" => Ok((
+                Vec::new(),
+                fields(&text_columns(&["name", "setting", "description"]), format),
+            )),
             Some(Command::Show { name }) => Ok((
                 Vec::new(),
-                fields(
-                    &[Column {
-                        name: name.clone(),
-                        ty: Type::TEXT,
-                    }],
-                    format,
-                ),
+                fields(&text_columns(&[&show_column(name)]), format),
             )),
+            Some(Command::Fetch { name, .. }) => {
+                let cursor = session
+                    .cursors
+                    .lock()
+                    .get(name)
+                    .map(|entry| entry.cursor.clone())
+                    .ok_or_else(|| no_cursor(name))?;
+                let columns = cursor.lock().await.columns.clone();
+                Ok((Vec::new(), fields(&columns, format)))
+            }
             _ => Ok((Vec::new(), Vec::new())),
         }
     }
@@ -375,6 +635,38 @@ impl ExtendedQueryHandler for QueryHandler {
 
     fn query_parser(&self) -> Arc<Parser> {
         self.parser.clone()
+    }
+
+    /// pgwire's Parse, plus noting the statement's name for `DEALLOCATE ALL`.
+    async fn on_parse<C>(&self, client: &mut C, message: Parse) -> PgWireResult<()>
+    where
+        C: ClientInfo
+            + ClientPortalStore
+            + futures::Sink<PgWireBackendMessage>
+            + Unpin
+            + Send
+            + Sync,
+        C::PortalStore: pgwire::api::store::PortalStore<Statement = Self::Statement>,
+        C::Error: std::fmt::Debug,
+        PgWireError: From<<C as futures::Sink<PgWireBackendMessage>>::Error>,
+    {
+        let name = message
+            .name
+            .clone()
+            .unwrap_or_else(|| DEFAULT_NAME.to_owned());
+        match StoredStatement::parse(client, &message, self.query_parser()).await? {
+            Some(statement) => client.portal_store().put_statement(Arc::new(statement)),
+            None => client.portal_store().put_empty_statement(&name),
+        }
+        if name != DEFAULT_NAME
+            && let Ok(session) = session(client)
+        {
+            session.prepared.lock().insert(name);
+        }
+        client
+            .send(PgWireBackendMessage::ParseComplete(ParseComplete::new()))
+            .await?;
+        Ok(())
     }
 
     async fn do_query<C>(
@@ -418,6 +710,7 @@ impl ExtendedQueryHandler for QueryHandler {
                 bound,
                 &portal.result_column_format,
                 Delivery::Stream,
+                store_of(client.portal_store().as_any()),
             )
             .await
         }
