@@ -245,10 +245,7 @@ mod tests {
                 }
             }
         }
-        DataRow {
-            data,
-            field_count: values.len() as i16,
-        }
+        DataRow::new(data, values.len() as i16)
     }
 
     fn line(row: &DataRow, format: &CopyFormat) -> Bytes {
