@@ -9,11 +9,12 @@
 use std::sync::Arc;
 
 use bytes::{BufMut, BytesMut};
-use futures::{Stream, StreamExt, stream};
+use futures::{Sink, SinkExt, Stream, StreamExt, stream};
 use pgwire::api::portal::Format;
-use pgwire::api::results::{CopyResponse, DataRowEncoder, FieldInfo};
-use pgwire::error::PgWireResult;
-use pgwire::messages::copy::CopyData;
+use pgwire::api::results::{CopyResponse, DataRowEncoder, FieldInfo, Tag};
+use pgwire::error::{PgWireError, PgWireResult};
+use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::copy::{CopyData, CopyDone, CopyOutResponse};
 use pgwire::messages::data::DataRow;
 use rusqlite::types::Value;
 
@@ -22,6 +23,49 @@ use crate::exec::RowStream;
 use crate::sql::cursor::CopyFormat;
 
 const BINARY_SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
+const BINARY_TRAILER: &[u8] = &[0xff, 0xff];
+
+/// Sends a CopyOut response: CopyOutResponse, the data, CopyDone and
+/// `COPY n`. An error mid-stream is returned for the caller to send as an
+/// ErrorResponse (what Postgres does; no CopyDone follows).
+pub async fn send<C>(client: &mut C, response: CopyResponse) -> PgWireResult<()>
+where
+    C: Sink<PgWireBackendMessage> + Unpin,
+    C::Error: std::fmt::Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    let column_formats = response.column_formats();
+    let CopyResponse {
+        format,
+        columns,
+        mut data_stream,
+        ..
+    } = response;
+    client
+        .feed(PgWireBackendMessage::CopyOutResponse(CopyOutResponse::new(
+            format,
+            columns as i16,
+            column_formats,
+        )))
+        .await?;
+    let mut rows = 0;
+    while let Some(data) = data_stream.next().await {
+        let data = data?;
+        if data.data.as_ref() != BINARY_TRAILER {
+            rows += 1;
+        }
+        client.feed(PgWireBackendMessage::CopyData(data)).await?;
+    }
+    client
+        .feed(PgWireBackendMessage::CopyDone(CopyDone::new()))
+        .await?;
+    client
+        .feed(PgWireBackendMessage::CommandComplete(
+            Tag::new("COPY").with_rows(rows).into(),
+        ))
+        .await?;
+    Ok(())
+}
 
 /// The CopyOut response for a running read.
 pub fn response(rows: RowStream, format: CopyFormat) -> CopyResponse {

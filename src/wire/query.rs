@@ -9,8 +9,12 @@ use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use futures::{SinkExt, Stream, StreamExt, stream};
+use pgwire::api::PgWireConnectionState;
 use pgwire::api::portal::{Format, Portal};
-use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use pgwire::api::query::{
+    ExtendedQueryHandler, SimpleQueryHandler, send_execution_response, send_query_response,
+    send_ready_for_query,
+};
 use pgwire::api::results::{
     DataRowEncoder, DescribePortalResponse, DescribeStatementResponse, FieldInfo, QueryResponse,
     Response, Tag,
@@ -21,7 +25,9 @@ use pgwire::api::{ClientInfo, ClientPortalStore, DEFAULT_NAME, Type};
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::data::DataRow;
-use pgwire::messages::extendedquery::{Parse, ParseComplete};
+use pgwire::messages::extendedquery::{Parse, ParseComplete, Sync as PgSync};
+use pgwire::messages::response::{EmptyQueryResponse, ReadyForQuery, TransactionStatus};
+use pgwire::messages::simplequery::Query;
 use rusqlite::types::Value;
 use tokio::sync::mpsc;
 
@@ -70,7 +76,12 @@ impl QueryParser for Parser {
     {
         let command = match sql::plan_one(sql) {
             // Syntax errors are reported at Parse, like Postgres...
-            Err(err) if err.code == sqlstate::SYNTAX_ERROR => return Err(err.into()),
+            Err(err) if err.code == sqlstate::SYNTAX_ERROR => {
+                if let Ok(session) = session(_client) {
+                    note_error(&session);
+                }
+                return Err(err.into());
+            }
             // ...refusals (writes, unsupported statements) when executed.
             other => other,
         };
@@ -208,7 +219,7 @@ async fn execute(
                 &session.limits(),
             )
             .await?;
-            read_response(rows, format, delivery).await
+            read_response(session, rows, format, delivery).await
         }
         Command::Show { name } if name == "all" => {
             let rows = session
@@ -359,7 +370,8 @@ async fn execute(
                 format
             };
             let fields = Arc::new(fields(&cursor.columns, format));
-            let rows = cursor::fetch_rows(cursor, *count, fields.clone());
+            let rows =
+                failing_transaction(session, cursor::fetch_rows(cursor, *count, fields.clone()));
             let mut response = match delivery {
                 Delivery::Stream => QueryResponse::new(fields, rows),
                 Delivery::Collect => {
@@ -466,17 +478,50 @@ async fn declare(session: &Arc<Session>, decl: &CursorDecl, store: Option<&Store
     Ok(())
 }
 
+/// The transaction status a ReadyForQuery reports, from the session.
+fn transaction_status<C: ClientInfo>(client: &C) -> TransactionStatus {
+    match session(client) {
+        Ok(session) if session.in_failed_transaction() => TransactionStatus::Error,
+        Ok(session) if session.in_transaction() => TransactionStatus::Transaction,
+        Ok(_) => TransactionStatus::Idle,
+        Err(_) => client.transaction_status(),
+    }
+}
+
 /// Marks an open transaction failed after an error, as Postgres does.
-async fn note_error(session: &Session) {
+fn note_error(session: &Session) {
     if session.in_transaction() {
         session.set_failed(true);
     }
 }
 
-async fn read_response(rows: RowStream, format: &Format, delivery: Delivery) -> PgResult<Response> {
+/// An error met while rows stream fails the transaction too.
+fn failing_transaction<S>(
+    session: &Arc<Session>,
+    rows: S,
+) -> impl Stream<Item = PgWireResult<DataRow>> + Send + use<S>
+where
+    S: Stream<Item = PgWireResult<DataRow>> + Send,
+{
+    let session = session.clone();
+    rows.inspect(move |row| {
+        if row.is_err() {
+            note_error(&session);
+        }
+    })
+}
+
+async fn read_response(
+    session: &Arc<Session>,
+    rows: RowStream,
+    format: &Format,
+    delivery: Delivery,
+) -> PgResult<Response> {
     let fields = Arc::new(fields(&rows.columns, format));
     let stream = match delivery {
-        Delivery::Stream => row_stream(rows.batches, fields.clone()).boxed(),
+        Delivery::Stream => {
+            failing_transaction(session, row_stream(rows.batches, fields.clone())).boxed()
+        }
         Delivery::Collect => {
             let mut batches = rows.batches;
             let mut all = Vec::new();
@@ -524,6 +569,78 @@ fn row_stream(
 
 #[async_trait]
 impl SimpleQueryHandler for QueryHandler {
+    /// pgwire's simple-query cycle, except that the transaction status in
+    /// ReadyForQuery comes from the session: pgwire derives it from the
+    /// responses and cannot express `ROLLBACK TO SAVEPOINT` leaving an
+    /// aborted transaction.
+    async fn on_query<C>(&self, client: &mut C, query: Query) -> PgWireResult<()>
+    where
+        C: ClientInfo
+            + ClientPortalStore
+            + futures::Sink<PgWireBackendMessage>
+            + Unpin
+            + Send
+            + Sync,
+        C::PortalStore: pgwire::api::store::PortalStore,
+        C::Error: std::fmt::Debug,
+        PgWireError: From<<C as futures::Sink<PgWireBackendMessage>>::Error>,
+    {
+        if !matches!(client.state(), PgWireConnectionState::ReadyForQuery) {
+            return Err(PgWireError::NotReadyForQuery);
+        }
+        client.set_state(PgWireConnectionState::QueryInProgress);
+        if query.query.chars().all(|c| c == ';' || c.is_whitespace()) {
+            client
+                .feed(PgWireBackendMessage::EmptyQueryResponse(
+                    EmptyQueryResponse::new(),
+                ))
+                .await?;
+        } else {
+            for response in SimpleQueryHandler::do_query(self, client, &query.query).await? {
+                match response {
+                    Response::EmptyQuery => {
+                        client
+                            .feed(PgWireBackendMessage::EmptyQueryResponse(
+                                EmptyQueryResponse::new(),
+                            ))
+                            .await?;
+                    }
+                    Response::Query(results) => send_query_response(client, results, true).await?,
+                    Response::Execution(tag)
+                    | Response::TransactionStart(tag)
+                    | Response::TransactionEnd(tag) => send_execution_response(client, tag).await?,
+                    Response::Error(err) => {
+                        client
+                            .feed(PgWireBackendMessage::ErrorResponse((*err).into()))
+                            .await?;
+                    }
+                    Response::CopyOut(copy) => {
+                        // An error mid-stream ends this COPY, not the session.
+                        if let Err(err) = copy::send(client, copy).await {
+                            let info = match err {
+                                PgWireError::UserError(info) => *info,
+                                other => error_info(&PgError::internal(other.to_string())),
+                            };
+                            client
+                                .feed(PgWireBackendMessage::ErrorResponse(info.into()))
+                                .await?;
+                            if let Ok(session) = session(client) {
+                                note_error(&session);
+                            }
+                        }
+                    }
+                    Response::CopyIn(_) | Response::CopyBoth(_) => {
+                        return Err(PgError::read_only("COPY FROM").into());
+                    }
+                }
+            }
+        }
+        client.set_state(PgWireConnectionState::ReadyForQuery);
+        let status = transaction_status(client);
+        client.set_transaction_status(status);
+        send_ready_for_query(client, status).await
+    }
+
     async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
     where
         C: ClientInfo
@@ -540,7 +657,7 @@ impl SimpleQueryHandler for QueryHandler {
         let commands = match sql::plan(query) {
             Ok(commands) => commands,
             Err(err) => {
-                note_error(&session).await;
+                note_error(&session);
                 return Ok(vec![Response::Error(Box::new(error_info(&err)))]);
             }
         };
@@ -565,7 +682,7 @@ impl SimpleQueryHandler for QueryHandler {
             {
                 Ok(response) => responses.push(response),
                 Err(err) => {
-                    note_error(&session).await;
+                    note_error(&session);
                     responses.push(Response::Error(Box::new(error_info(&err))));
                     break;
                 }
@@ -635,6 +752,32 @@ impl ExtendedQueryHandler for QueryHandler {
 
     fn query_parser(&self) -> Arc<Parser> {
         self.parser.clone()
+    }
+
+    /// pgwire's Sync, with the transaction status taken from the session
+    /// (see `on_query`).
+    async fn on_sync<C>(&self, client: &mut C, _message: PgSync) -> PgWireResult<()>
+    where
+        C: ClientInfo
+            + ClientPortalStore
+            + futures::Sink<PgWireBackendMessage>
+            + Unpin
+            + Send
+            + Sync,
+        C::PortalStore: pgwire::api::store::PortalStore<Statement = Self::Statement>,
+        C::Error: std::fmt::Debug,
+        PgWireError: From<<C as futures::Sink<PgWireBackendMessage>>::Error>,
+    {
+        client.portal_store().rm_portal(DEFAULT_NAME);
+        let status = transaction_status(client);
+        client.set_transaction_status(status);
+        client
+            .send(PgWireBackendMessage::ReadyForQuery(ReadyForQuery::new(
+                status,
+            )))
+            .await?;
+        client.flush().await?;
+        Ok(())
     }
 
     /// pgwire's Parse, plus noting the statement's name for `DEALLOCATE ALL`.
@@ -716,7 +859,7 @@ impl ExtendedQueryHandler for QueryHandler {
         }
         .await;
         if result.is_err() {
-            note_error(&session).await;
+            note_error(&session);
         }
         Ok(result?)
     }
@@ -739,9 +882,13 @@ impl ExtendedQueryHandler for QueryHandler {
     {
         let session = session(client)?;
         // Before Bind, result formats are not known yet: describe as text.
-        let (params, fields) = self
+        let described = self
             .describe_fields(&session, statement, &Format::UnifiedText)
-            .await?;
+            .await;
+        if described.is_err() {
+            note_error(&session);
+        }
+        let (params, fields) = described?;
         Ok(DescribeStatementResponse::new(params, fields))
     }
 
@@ -762,9 +909,13 @@ impl ExtendedQueryHandler for QueryHandler {
         PgWireError: From<<C as futures::Sink<PgWireBackendMessage>>::Error>,
     {
         let session = session(client)?;
-        let (_, fields) = self
+        let described = self
             .describe_fields(&session, &portal.statement, &portal.result_column_format)
-            .await?;
+            .await;
+        if described.is_err() {
+            note_error(&session);
+        }
+        let (_, fields) = described?;
         Ok(DescribePortalResponse::new(fields))
     }
 }
