@@ -127,6 +127,7 @@ def main():
         with psycopg.ClientCursor(conn) as cur:
             cur.execute("SELECT %s, %s", (1, "it's"))
             check("client-side binding", cur.fetchone(), (1, "it's"))
+        conn.commit()
 
         with conn.transaction():
             try:
