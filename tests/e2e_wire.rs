@@ -335,10 +335,17 @@ async fn sql_cursors_fetch_in_pieces() {
         simple(&client, "FETCH NEXT FROM c").await[0][0],
         Some("4".into())
     );
+    let messages = client.simple_query("MOVE 2 IN c").await.unwrap();
+    assert!(
+        messages
+            .iter()
+            .any(|m| matches!(m, tokio_postgres::SimpleQueryMessage::CommandComplete(2)))
+    );
+    assert_eq!(simple(&client, "FETCH c").await[0][0], Some("7".into()));
     // FETCH through the extended protocol, with its tag and columns.
     let rows = client.query("FETCH FORWARD 2 FROM c", &[]).await.unwrap();
     assert_eq!(rows.len(), 2);
-    assert_eq!(rows[0].get::<_, i64>("id"), 5);
+    assert_eq!(rows[0].get::<_, i64>("id"), 8);
     let messages = client.simple_query("FETCH 0 FROM c").await.unwrap();
     assert!(
         messages
@@ -349,7 +356,7 @@ async fn sql_cursors_fetch_in_pieces() {
     let customers = simple(&client, "SELECT count(*) FROM customers").await[0][0]
         .clone()
         .unwrap();
-    assert_eq!(rest.len() + 6, customers.parse::<usize>().unwrap());
+    assert_eq!(rest.len() + 9, customers.parse::<usize>().unwrap());
     assert!(simple(&client, "FETCH 10 FROM c").await.is_empty());
     simple(&client, "CLOSE c").await;
     assert_eq!(simple_err(&client, "FETCH 1 FROM c").await.0, "34000");

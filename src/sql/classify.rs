@@ -45,6 +45,8 @@ pub enum Command {
     Declare(CursorDecl),
     /// `FETCH count FROM name`.
     Fetch { name: String, count: FetchCount },
+    /// `MOVE count FROM name`: FETCH without the rows.
+    Move { name: String, count: FetchCount },
     /// `CLOSE name` / `CLOSE ALL` (`None`).
     CloseCursor { name: Option<String> },
     /// `COPY ... TO STDOUT`.

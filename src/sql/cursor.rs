@@ -128,6 +128,49 @@ pub fn fetch(name: &sqlparser::ast::Ident, direction: &FetchDirection) -> PgResu
     })
 }
 
+/// `MOVE [direction] [FROM | IN] name`, which sqlparser does not know, and
+/// `FETCH`/`MOVE` without `FROM`/`IN` (Postgres allows leaving it out;
+/// asyncpg does): a message holding one such statement is planned here.
+/// `None` when `sql` is neither.
+pub fn plan_move(sql: &str) -> Option<PgResult<Command>> {
+    let sql = sql.trim().trim_end_matches(';');
+    let mut words: Vec<&str> = sql.split_whitespace().collect();
+    let keyword = words.first()?.to_ascii_lowercase();
+    let moving = keyword == "move";
+    let has_from = words
+        .iter()
+        .any(|w| w.eq_ignore_ascii_case("from") || w.eq_ignore_ascii_case("in"));
+    if !(moving || keyword == "fetch" && !has_from) || sql.contains(';') || words.len() < 2 {
+        return None;
+    }
+    words[0] = "FETCH";
+    if !has_from {
+        words.insert(words.len() - 1, "FROM");
+    }
+    if words.len() == 3 {
+        // `FETCH FROM name`: sqlparser wants the direction spelt out.
+        words.insert(1, "NEXT");
+    }
+    let planned = super::parse(&words.join(" ")).and_then(|mut statements| {
+        match (statements.pop(), statements.is_empty()) {
+            (
+                Some(Statement::Fetch {
+                    name, direction, ..
+                }),
+                true,
+            ) => match fetch(&name, &direction)? {
+                Command::Fetch { name, count } if moving => Ok(Command::Move { name, count }),
+                fetched => Ok(fetched),
+            },
+            _ => Err(PgError::syntax(format!(
+                "syntax error at or near \"{}\"",
+                keyword.to_uppercase()
+            ))),
+        }
+    });
+    Some(planned)
+}
+
 /// `CLOSE name` / `CLOSE ALL` (`None`).
 pub fn close(cursor: &CloseCursor) -> Command {
     Command::CloseCursor {
@@ -284,6 +327,31 @@ mod tests {
         assert_eq!(
             plan("FETCH PRIOR FROM c").unwrap_err().code,
             sqlstate::FEATURE_NOT_SUPPORTED
+        );
+    }
+
+    #[test]
+    fn move_plans_as_fetch() {
+        let cmds = plan("MOVE FORWARD 10 __asyncpg_portal_1__").unwrap();
+        assert!(
+            matches!(&cmds[0], Command::Move { name, count } if name == "__asyncpg_portal_1__" && *count == FetchCount::Rows(10))
+        );
+        assert!(matches!(
+            &plan("move all in c").unwrap()[0],
+            Command::Move {
+                count: FetchCount::All,
+                ..
+            }
+        ));
+        assert!(plan("MOVED").is_err());
+        assert!(
+            matches!(&plan("FETCH 5 c").unwrap()[0], Command::Fetch { name, count } if name == "c" && *count == FetchCount::Rows(5))
+        );
+        assert!(
+            matches!(&plan("FETCH c").unwrap()[0], Command::Fetch { count, .. } if *count == FetchCount::Rows(1))
+        );
+        assert!(
+            matches!(&plan("MOVE IN c").unwrap()[0], Command::Move { count, .. } if *count == FetchCount::Rows(1))
         );
     }
 

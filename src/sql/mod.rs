@@ -45,6 +45,9 @@ pub fn parse(sql: &str) -> PgResult<Vec<Statement>> {
 
 /// Parses and plans every statement of a message.
 pub fn plan(sql: &str) -> PgResult<Vec<Command>> {
+    if let Some(command) = cursor::plan_move(sql) {
+        return command.map(|command| vec![command]);
+    }
     parse(sql)?.into_iter().map(classify::classify).collect()
 }
 

@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 use async_trait::async_trait;
 use futures::{SinkExt, Stream, StreamExt, stream};
 use pgwire::api::PgWireConnectionState;
-use pgwire::api::portal::{Format, Portal};
+use pgwire::api::portal::{Format, Portal, PortalExecutionState};
 use pgwire::api::query::{
     ExtendedQueryHandler, SimpleQueryHandler, send_execution_response, send_query_response,
     send_ready_for_query,
@@ -40,7 +40,7 @@ use crate::error::{PgError, PgResult, sqlstate};
 use crate::exec::worker::TxConn;
 use crate::exec::{self, Column, Conn, Description, RowStream};
 use crate::replica::pool::PooledConnection;
-use crate::sql::cursor::CursorDecl;
+use crate::sql::cursor::{CursorDecl, FetchCount};
 use crate::sql::{self, Command, ReadQuery};
 
 /// A statement after Parse: its plan (or the error to give on use) and,
@@ -356,13 +356,45 @@ async fn execute(
             declare(session, decl, store).await?;
             Ok(Response::Execution(Tag::new("DECLARE CURSOR")))
         }
+        Command::Move { name, count } => {
+            let cursor = session
+                .cursors
+                .lock()
+                .get(name)
+                .map(|entry| entry.cursor.clone());
+            let moved = match cursor {
+                Some(cursor) => {
+                    let mut cursor = cursor.lock().await;
+                    let mut moved = 0;
+                    while count_allows(*count, moved) && cursor.next_row().await?.is_some() {
+                        moved += 1;
+                    }
+                    moved
+                }
+                None => {
+                    let mut rows = portal_fetch(session, store, name, *count).await?;
+                    let mut moved = 0;
+                    while let Some(row) = rows.data_rows().next().await {
+                        row.map_err(|err| PgError::internal(err.to_string()))?;
+                        moved += 1;
+                    }
+                    moved
+                }
+            };
+            Ok(Response::Execution(Tag::new("MOVE").with_rows(moved)))
+        }
         Command::Fetch { name, count } => {
             let cursor = session
                 .cursors
                 .lock()
                 .get(name)
-                .map(|entry| entry.cursor.clone())
-                .ok_or_else(|| no_cursor(name))?;
+                .map(|entry| entry.cursor.clone());
+            let Some(cursor) = cursor else {
+                // A portal bound through the protocol is a cursor too.
+                let mut response = portal_fetch(session, store, name, *count).await?;
+                response.set_command_tag("FETCH");
+                return Ok(Response::Query(response));
+            };
             let cursor = cursor.lock_owned().await;
             let format = if cursor.binary && matches!(format, Format::UnifiedText) {
                 &Format::UnifiedBinary
@@ -429,6 +461,62 @@ fn no_cursor(name: &str) -> PgError {
         sqlstate::INVALID_CURSOR_NAME,
         format!("cursor \"{name}\" does not exist"),
     )
+}
+
+fn count_allows(count: FetchCount, done: usize) -> bool {
+    match count {
+        FetchCount::All => true,
+        FetchCount::Rows(n) => (done as u64) < n,
+    }
+}
+
+/// `FETCH`/`MOVE` on a portal bound through the extended protocol (asyncpg's
+/// cursors MOVE that way): starts it if no Execute has yet, then takes up to
+/// `count` rows from it.
+async fn portal_fetch(
+    session: &Arc<Session>,
+    store: Option<&Store>,
+    name: &str,
+    count: FetchCount,
+) -> PgResult<QueryResponse> {
+    let portal = store
+        .and_then(|store| store.get_portal(name))
+        .and_then(|entry| entry.value().cloned())
+        .ok_or_else(|| no_cursor(name))?;
+    let initial = matches!(*portal.state().lock().await, PortalExecutionState::Initial);
+    if initial {
+        let prepared = &portal.statement.statement;
+        let Some(Command::Read(read)) = prepared.command()? else {
+            return Err(PgError::unsupported(format!(
+                "FETCH from portal \"{name}\", which is not a query"
+            )));
+        };
+        let d = description(session, prepared, read, &portal.statement.parameter_types).await?;
+        let params = encode::decode_params(&portal, &d.params)?;
+        let rows = exec::run(
+            connection(session).await?,
+            read.clone(),
+            params,
+            Some(d.columns),
+            &session.limits(),
+        )
+        .await?;
+        let fields = Arc::new(fields(&rows.columns, &portal.result_column_format));
+        let stream = failing_transaction(session, row_stream(rows.batches, fields.clone()));
+        portal.start(QueryResponse::new(fields, stream)).await;
+    }
+    let max = match count {
+        FetchCount::All => 0,
+        FetchCount::Rows(0) => {
+            return Ok(QueryResponse::new(Arc::new(Vec::new()), stream::empty()));
+        }
+        FetchCount::Rows(n) => usize::try_from(n).unwrap_or(usize::MAX),
+    };
+    let fetched = portal
+        .fetch(max)
+        .await
+        .map_err(|err| PgError::internal(err.to_string()))?;
+    Ok(fetched.response)
 }
 
 /// `DECLARE`: starts the cursor's read and keeps its rows for `FETCH`.
@@ -692,6 +780,21 @@ impl SimpleQueryHandler for QueryHandler {
     }
 }
 
+/// A prepared read's parameter and column types, described once.
+async fn description(
+    session: &Session,
+    prepared: &Prepared,
+    read: &Arc<ReadQuery>,
+    given: &[Option<Type>],
+) -> PgResult<Description> {
+    if let Some(described) = prepared.described.get() {
+        return Ok(described.clone());
+    }
+    let description =
+        exec::describe(connection(session).await?, read.clone(), given.to_vec()).await?;
+    Ok(prepared.described.get_or_init(|| description).clone())
+}
+
 impl QueryHandler {
     async fn description(
         &self,
@@ -700,12 +803,7 @@ impl QueryHandler {
         read: &Arc<ReadQuery>,
         given: &[Option<Type>],
     ) -> PgResult<Description> {
-        if let Some(described) = prepared.described.get() {
-            return Ok(described.clone());
-        }
-        let description =
-            exec::describe(connection(session).await?, read.clone(), given.to_vec()).await?;
-        Ok(prepared.described.get_or_init(|| description).clone())
+        description(session, prepared, read, given).await
     }
 
     async fn describe_fields(

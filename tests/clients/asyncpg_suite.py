@@ -72,8 +72,12 @@ async def main():
             check("cursor iterates all", seen, count)
             cur = await conn.cursor("SELECT id FROM orders ORDER BY id")
             check("cursor fetch", [r["id"] for r in await cur.fetch(5)], [1, 2, 3, 4, 5])
-            await cur.fetch(10)
-            check("cursor fetchrow", (await cur.fetchrow())["id"], 16)
+            check("cursor forward (MOVE)", await cur.forward(10), 10)
+            check("cursor fetchrow after forward", (await cur.fetchrow())["id"], 16)
+            # MOVE on a cursor that has not fetched yet starts it.
+            fresh = await conn.cursor("SELECT id FROM orders WHERE id > $1 ORDER BY id", 100)
+            check("forward first", await fresh.forward(3), 3)
+            check("fetch after forward first", [r["id"] for r in await fresh.fetch(2)], [104, 105])
 
         # Errors keep the connection usable.
         try:
