@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use graftgres::config::{CacheConfig, Config, LatencyConfig, ReplicaConfig, StoreConfig};
-use graftgres::exec::{self, Conn, RunOptions};
+use graftgres::exec::{self, Conn, Limits, RunOptions};
 use graftgres::replica::Replica;
 use graftgres::replica::remote::STATS;
 use graftgres::replica::stats::{QueryStats, StatsSnapshot};
@@ -203,9 +203,20 @@ async fn query(
         stats: stats.clone(),
     };
     let start = Instant::now();
-    let mut rows = exec::run(Conn::Pooled(conn), read, w.params.clone(), None, options)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let limits = Limits {
+        interrupts: Default::default(),
+        timeout: None,
+    };
+    let mut rows = exec::run(
+        Conn::Pooled(conn),
+        read,
+        w.params.clone(),
+        None,
+        options,
+        &limits,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let mut count = 0;
     while let Some(batch) = rows.batches.recv().await {
         count += batch.map_err(|e| anyhow::anyhow!("{e:?}"))?.len();

@@ -6,13 +6,15 @@
 //! in memory whole, and a client that goes away stops the scan.
 
 mod errors;
+pub mod interrupt;
+pub mod worker;
 
 use std::sync::Arc;
 
 use pgwire::api::Type;
 use rusqlite::types::Value;
 use rusqlite::{Connection, Statement};
-use tokio::sync::{OwnedMutexGuard, mpsc};
+use tokio::sync::mpsc;
 
 use crate::error::{PgError, PgResult};
 use crate::prefetch;
@@ -24,6 +26,8 @@ use crate::sql::types::{
     projection_types,
 };
 pub use errors::from_sqlite;
+use interrupt::{Interrupts, Registration};
+use worker::TxConn;
 
 /// Rows sent per channel message, and messages buffered.
 const BATCH_ROWS: usize = 256;
@@ -52,18 +56,15 @@ pub struct RowStream {
 /// A connection to run on: from the pool, or the session's transaction.
 pub enum Conn {
     Pooled(PooledConnection),
-    Transaction(OwnedMutexGuard<Option<PooledConnection>>),
+    Transaction(Arc<TxConn>),
 }
 
-impl Conn {
-    fn get(&self) -> PgResult<&Connection> {
-        match self {
-            Conn::Pooled(conn) => Ok(conn),
-            Conn::Transaction(guard) => guard
-                .as_deref()
-                .ok_or_else(|| PgError::internal("transaction connection missing")),
-        }
-    }
+/// How a statement may be stopped: the session's interrupts (cancel
+/// requests) and its `statement_timeout`.
+#[derive(Clone)]
+pub struct Limits {
+    pub interrupts: Arc<Interrupts>,
+    pub timeout: Option<std::time::Duration>,
 }
 
 /// Runs `f` on a blocking thread.
@@ -81,18 +82,22 @@ pub async fn describe(
     read: Arc<ReadQuery>,
     given: Vec<Option<Type>>,
 ) -> PgResult<Description> {
-    blocking(move || {
-        let conn = conn.get()?;
-        crate::sql::catalog::refresh(conn, &read.sqlite)?;
-        let stmt = conn
-            .prepare_cached(&read.sqlite)
-            .map_err(|e| from_sqlite(&e))?;
-        describe_prepared(conn, &stmt, &read, &given)
-    })
-    .await
+    match conn {
+        Conn::Transaction(tx) => tx.describe(read, given).await,
+        Conn::Pooled(conn) => {
+            blocking(move || {
+                crate::sql::catalog::refresh(&conn, &read.sqlite)?;
+                let stmt = conn
+                    .prepare_cached(&read.sqlite)
+                    .map_err(|e| from_sqlite(&e))?;
+                describe_prepared(&conn, &stmt, &read, &given)
+            })
+            .await
+        }
+    }
 }
 
-fn describe_prepared(
+pub(crate) fn describe_prepared(
     conn: &Connection,
     stmt: &Statement<'_>,
     read: &ReadQuery,
@@ -165,44 +170,40 @@ pub async fn run(
     params: Vec<Value>,
     known: Option<Vec<Column>>,
     options: RunOptions,
+    limits: &Limits,
 ) -> PgResult<RowStream> {
+    let conn = match conn {
+        Conn::Transaction(tx) => {
+            let registration = limits
+                .interrupts
+                .register(tx.interrupt_handle(), limits.timeout);
+            return tx.run(read, params, known, options, registration).await;
+        }
+        Conn::Pooled(conn) => conn,
+    };
+    let registration = limits
+        .interrupts
+        .register(Arc::new(conn.get_interrupt_handle()), limits.timeout);
     let (header_tx, header_rx) = tokio::sync::oneshot::channel();
     let (rows_tx, batches) = mpsc::channel(BATCHES_IN_FLIGHT);
     // Not awaited: the task streams rows while the caller sends them.
     tokio::task::spawn_blocking(move || {
         // Every page SQLite reads from here on counts for this query.
         let _counting = options.stats.enter();
-        let prepared = (|| {
-            let conn = conn.get()?;
-            crate::sql::catalog::refresh(conn, &read.sqlite)?;
-            if options.prefetch {
-                prefetch::before_statement(conn, &read.sqlite, &params, &options.stats);
-            }
-            let mut stmt = conn
-                .prepare_cached(&read.sqlite)
-                .map_err(|e| from_sqlite(&e))?;
-            let columns = match known {
-                Some(columns) if columns.len() == stmt.column_count() => columns,
-                _ => describe_prepared(conn, &stmt, &read, &[])?.columns,
-            };
-            bind(&mut stmt, &params)?;
-            let scales = numeric_scales(conn, &read, &columns)?;
-            Ok((stmt, Arc::new(columns), scales))
-        })();
-        match prepared {
-            Ok((stmt, columns, scales)) => {
+        match open_statement(&conn, &read, &params, known, &options) {
+            Ok(Opened {
+                stmt,
+                columns,
+                scales,
+            }) => {
                 let width = columns.len();
-                if header_tx.send(Ok(columns)).is_ok() {
-                    stream_rows(stmt, width, &scales, &rows_tx);
+                if header_tx.send(Ok(Arc::new(columns))).is_ok() {
+                    stream_rows(stmt, width, &scales, &rows_tx, &registration);
                 }
-                let stats = options.stats.snapshot();
-                if stats.requests > 0 {
-                    tracing::debug!(%stats, sql = %read.sqlite, "object-store traffic of a read");
-                }
-                crate::telemetry::record_read(&stats);
+                finished(&read, &options);
             }
             Err(err) => {
-                let _ = header_tx.send(Err(err));
+                let _ = header_tx.send(Err(registration.explain(err)));
             }
         }
     });
@@ -215,7 +216,72 @@ pub async fn run(
     }
 }
 
-fn bind(stmt: &mut Statement<'_>, params: &[Value]) -> PgResult<()> {
+/// A read ready to step: its statement (parameters bound), its columns,
+/// and the display scale of its numeric columns.
+pub(crate) struct Opened<'conn> {
+    pub stmt: rusqlite::CachedStatement<'conn>,
+    pub columns: Vec<Column>,
+    pub scales: Vec<Option<u32>>,
+}
+
+/// Everything before a read's first row, on the connection's thread, with
+/// the read's stats entered: the catalog brought up to the snapshot, the
+/// pages prefetched, the statement prepared, described (unless `known`
+/// still fits) and bound.
+pub(crate) fn open_statement<'conn>(
+    conn: &'conn Connection,
+    read: &ReadQuery,
+    params: &[Value],
+    known: Option<Vec<Column>>,
+    options: &RunOptions,
+) -> PgResult<Opened<'conn>> {
+    crate::sql::catalog::refresh(conn, &read.sqlite)?;
+    if options.prefetch {
+        prefetch::before_statement(conn, &read.sqlite, params, &options.stats);
+    }
+    let mut stmt = conn
+        .prepare_cached(&read.sqlite)
+        .map_err(|e| from_sqlite(&e))?;
+    let columns = match known {
+        Some(columns) if columns.len() == stmt.column_count() => columns,
+        _ => describe_prepared(conn, &stmt, read, &[])?.columns,
+    };
+    bind(&mut stmt, params)?;
+    let scales = numeric_scales(conn, read, &columns)?;
+    Ok(Opened {
+        stmt,
+        columns,
+        scales,
+    })
+}
+
+/// Logs and counts a finished read's object-store traffic.
+pub(crate) fn finished(read: &ReadQuery, options: &RunOptions) {
+    let stats = options.stats.snapshot();
+    if stats.requests > 0 {
+        tracing::debug!(%stats, sql = %read.sqlite, "object-store traffic of a read");
+    }
+    crate::telemetry::record_read(&stats);
+}
+
+/// One result row, numeric columns at their display scale.
+pub(crate) fn row_values(
+    row: &rusqlite::Row<'_>,
+    width: usize,
+    scales: &[Option<u32>],
+) -> Vec<Value> {
+    (0..width)
+        .map(|i| {
+            let value = row.get::<_, Value>(i).unwrap_or(Value::Null);
+            match scales.get(i) {
+                Some(Some(scale)) => with_scale(value, *scale),
+                _ => value,
+            }
+        })
+        .collect()
+}
+
+pub(crate) fn bind(stmt: &mut Statement<'_>, params: &[Value]) -> PgResult<()> {
     let wanted = stmt.parameter_count();
     if params.len() < wanted {
         return Err(PgError::new(
@@ -278,22 +344,14 @@ fn stream_rows(
     width: usize,
     scales: &[Option<u32>],
     tx: &mpsc::Sender<PgResult<Vec<Vec<Value>>>>,
+    registration: &Registration,
 ) {
     let mut rows = stmt.raw_query();
     let mut batch = Vec::with_capacity(BATCH_ROWS);
     loop {
         match rows.next() {
             Ok(Some(row)) => {
-                let values = (0..width)
-                    .map(|i| {
-                        let value = row.get::<_, Value>(i).unwrap_or(Value::Null);
-                        match scales.get(i) {
-                            Some(Some(scale)) => with_scale(value, *scale),
-                            _ => value,
-                        }
-                    })
-                    .collect();
-                batch.push(values);
+                batch.push(row_values(row, width, scales));
                 if batch.len() == BATCH_ROWS
                     && tx.blocking_send(Ok(std::mem::take(&mut batch))).is_err()
                 {
@@ -303,7 +361,7 @@ fn stream_rows(
             Ok(None) => break,
             Err(err) => {
                 let _ = tx.blocking_send(Ok(std::mem::take(&mut batch)));
-                let _ = tx.blocking_send(Err(from_sqlite(&err)));
+                let _ = tx.blocking_send(Err(registration.explain(from_sqlite(&err))));
                 return;
             }
         }
@@ -311,16 +369,4 @@ fn stream_rows(
     if !batch.is_empty() {
         let _ = tx.blocking_send(Ok(batch));
     }
-}
-
-/// Runs a statement on a connection for its effect (BEGIN, ROLLBACK).
-pub async fn execute_batch(
-    conn: PooledConnection,
-    sql: &'static str,
-) -> PgResult<PooledConnection> {
-    blocking(move || {
-        conn.execute_batch(sql).map_err(|e| from_sqlite(&e))?;
-        Ok(conn)
-    })
-    .await
 }

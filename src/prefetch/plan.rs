@@ -117,8 +117,8 @@ pub enum KeySource {
     /// cached per statement text.
     Known {
         points: Option<Vec<Expr>>,
-        lo: Option<Expr>,
-        hi: Option<Expr>,
+        lo: Option<Box<Expr>>,
+        hi: Option<Box<Expr>>,
     },
     /// Values of an expression over the outer loops' tables.
     Derived(String),
@@ -164,7 +164,7 @@ impl Loop {
     pub fn known(&self, params: &[Value]) -> Option<Target> {
         match &self.keys {
             KeySource::Known { points, lo, hi } => {
-                let bound = |e: &Option<Expr>| e.as_ref().and_then(|e| constant(e, params));
+                let bound = |e: &Option<Box<Expr>>| e.as_ref().and_then(|e| constant(e, params));
                 let keys = match points {
                     Some(points) => points
                         .iter()
@@ -729,8 +729,8 @@ fn keys_for(
 ) -> rusqlite::Result<Option<KeySource>> {
     let alias = source.alias.to_lowercase();
     let mut points: Option<Vec<Expr>> = None;
-    let mut lo: Option<Expr> = None;
-    let mut hi: Option<Expr> = None;
+    let mut lo: Option<Box<Expr>> = None;
+    let mut hi: Option<Box<Expr>> = None;
     let mut derived: Option<String> = None;
     for conjunct in &query.conjuncts {
         match conjunct {
@@ -743,9 +743,9 @@ fn keys_for(
                     continue;
                 };
                 if is_constant(value) {
-                    let v = Some((**value).clone());
+                    let v = Some(value.clone());
                     match op {
-                        BinaryOperator::Eq => points = v.map(|v| vec![v]),
+                        BinaryOperator::Eq => points = v.map(|v| vec![*v]),
                         BinaryOperator::Gt | BinaryOperator::GtEq => lo = v,
                         BinaryOperator::Lt | BinaryOperator::LtEq => hi = v,
                         _ => {}
@@ -765,10 +765,10 @@ fn keys_for(
                 high,
             } if is_column(expr, &alias, names, resolver)? => {
                 if is_constant(low) {
-                    lo = Some((**low).clone());
+                    lo = Some(low.clone());
                 }
                 if is_constant(high) {
-                    hi = Some((**high).clone());
+                    hi = Some(high.clone());
                 }
             }
             Expr::In {
@@ -776,10 +776,8 @@ fn keys_for(
                 target: InTarget::List(list),
                 negated: false,
                 ..
-            } if is_column(expr, &alias, names, resolver)? => {
-                if list.iter().all(is_constant) {
-                    points = Some(list.clone());
-                }
+            } if list.iter().all(is_constant) && is_column(expr, &alias, names, resolver)? => {
+                points = Some(list.clone());
             }
             _ => {}
         }

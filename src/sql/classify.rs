@@ -3,10 +3,12 @@
 use std::sync::Arc;
 
 use sqlparser::ast::{
-    Expr, ObjectName, Query, Reset, ResetStatement, Set, SetExpr, Statement, Value, ValueWithSpan,
+    ContextModifier, Expr, ObjectName, Query, Reset, ResetStatement, Set, SetExpr, Statement,
+    TransactionIsolationLevel, TransactionMode, Value, ValueWithSpan,
 };
 
 use super::ReadQuery;
+use super::cursor::{self, CopyOut, CursorDecl, FetchCount};
 use super::translate;
 use crate::error::{PgError, PgResult};
 
@@ -21,12 +23,34 @@ pub enum Command {
     Reset { name: Option<String> },
     /// `SHOW name`.
     Show { name: String },
-    /// `BEGIN` / `START TRANSACTION`.
-    Begin,
+    /// `SET LOCAL name = value`: until the transaction ends.
+    SetLocal { name: String, value: String },
+    /// `BEGIN` / `START TRANSACTION`, with the isolation level asked for.
+    Begin { isolation: Option<String> },
     /// `COMMIT` / `END`.
     Commit,
     /// `ROLLBACK` / `ABORT`.
     Rollback,
+    /// `SAVEPOINT name`.
+    Savepoint { name: String },
+    /// `RELEASE [SAVEPOINT] name`.
+    Release { name: String },
+    /// `ROLLBACK TO [SAVEPOINT] name`.
+    RollbackTo { name: String },
+    /// `DISCARD ALL` (and `DISCARD PLANS/TEMP/SEQUENCES`, `all: false`).
+    Discard { all: bool },
+    /// `DEALLOCATE [PREPARE] name` / `DEALLOCATE ALL` (`None`).
+    Deallocate { name: Option<String> },
+    /// `DECLARE name CURSOR FOR query`.
+    Declare(CursorDecl),
+    /// `FETCH count FROM name`.
+    Fetch { name: String, count: FetchCount },
+    /// `MOVE count FROM name`: FETCH without the rows.
+    Move { name: String, count: FetchCount },
+    /// `CLOSE name` / `CLOSE ALL` (`None`).
+    CloseCursor { name: Option<String> },
+    /// `COPY ... TO STDOUT`.
+    CopyOut(CopyOut),
 }
 
 /// Classifies one parsed statement.
@@ -43,11 +67,45 @@ pub fn classify(statement: Statement) -> PgResult<Command> {
         Statement::ShowVariable { variable } => Ok(Command::Show {
             name: show_name(&variable),
         }),
-        Statement::StartTransaction { .. } => Ok(Command::Begin),
+        Statement::StartTransaction { modes, .. } => Ok(Command::Begin {
+            isolation: isolation(&modes),
+        }),
         Statement::Commit { .. } => Ok(Command::Commit),
         Statement::Rollback {
             savepoint: None, ..
         } => Ok(Command::Rollback),
+        Statement::Rollback {
+            savepoint: Some(name),
+            ..
+        } => Ok(Command::RollbackTo {
+            name: ident_name(&name),
+        }),
+        Statement::Savepoint { name } => Ok(Command::Savepoint {
+            name: ident_name(&name),
+        }),
+        Statement::ReleaseSavepoint { name } => Ok(Command::Release {
+            name: ident_name(&name),
+        }),
+        Statement::Discard { object_type } => Ok(Command::Discard {
+            all: matches!(object_type, sqlparser::ast::DiscardObject::ALL),
+        }),
+        Statement::Deallocate { name, .. } => Ok(Command::Deallocate {
+            name: (name.quote_style.is_some() || !name.value.eq_ignore_ascii_case("all"))
+                .then(|| ident_name(&name)),
+        }),
+        Statement::Declare { stmts, .. } => cursor::declare(stmts),
+        Statement::Fetch {
+            name, direction, ..
+        } => cursor::fetch(&name, &direction),
+        Statement::Close { cursor } => Ok(cursor::close(&cursor)),
+        Statement::Copy {
+            source,
+            to,
+            target,
+            options,
+            legacy_options,
+            ..
+        } => cursor::copy(source, to, &target, &options, &legacy_options),
         other => Err(refusal(&other)),
     }
 }
@@ -92,8 +150,48 @@ fn show_name(words: &[sqlparser::ast::Ident]) -> String {
     words.join(if multi_word { " " } else { "." })
 }
 
+/// A name as Postgres reads it: unquoted names fold to lower case.
+fn ident_name(ident: &sqlparser::ast::Ident) -> String {
+    if ident.quote_style.is_some() {
+        ident.value.clone()
+    } else {
+        ident.value.to_lowercase()
+    }
+}
+
+/// The isolation level a `BEGIN` asks for, as `SHOW` spells it.
+fn isolation(modes: &[TransactionMode]) -> Option<String> {
+    modes.iter().find_map(|mode| match mode {
+        TransactionMode::IsolationLevel(level) => Some(
+            match level {
+                TransactionIsolationLevel::ReadUncommitted => "read uncommitted",
+                TransactionIsolationLevel::ReadCommitted => "read committed",
+                TransactionIsolationLevel::RepeatableRead | TransactionIsolationLevel::Snapshot => {
+                    "repeatable read"
+                }
+                TransactionIsolationLevel::Serializable => "serializable",
+            }
+            .to_owned(),
+        ),
+        TransactionMode::AccessMode(_) => None,
+    })
+}
+
 fn set_command(set: Set) -> PgResult<Command> {
     match set {
+        Set::SingleAssignment {
+            scope: Some(ContextModifier::Local),
+            variable,
+            values,
+            ..
+        } => Ok(Command::SetLocal {
+            name: setting_name(&variable),
+            value: values
+                .iter()
+                .map(setting_value)
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
         Set::SingleAssignment {
             variable, values, ..
         } => Ok(Command::Set {
@@ -205,6 +303,7 @@ mod tests {
             ("ALTER TABLE t ADD COLUMN b int", "ALTER TABLE"),
             ("TRUNCATE t", "TRUNCATE TABLE"),
             ("COPY t FROM STDIN", "COPY FROM"),
+            ("COPY t (a) FROM STDIN WITH (FORMAT csv)", "COPY FROM"),
             (
                 "WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x",
                 "DELETE",
@@ -230,7 +329,7 @@ mod tests {
             matches!(&cmds[0], Command::Set { name, value } if name == "application_name" && value == "psql")
         );
         assert!(matches!(&cmds[1], Command::Show { name } if name == "timezone"));
-        assert!(matches!(cmds[2], Command::Begin));
+        assert!(matches!(cmds[2], Command::Begin { isolation: None }));
         assert!(matches!(cmds[3], Command::Commit));
         assert!(matches!(cmds[4], Command::Rollback));
         assert!(matches!(cmds[5], Command::Reset { name: None }));

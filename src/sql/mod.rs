@@ -9,6 +9,7 @@
 pub mod cache;
 pub mod catalog;
 pub mod classify;
+pub mod cursor;
 pub mod functions;
 pub mod rules;
 pub mod translate;
@@ -47,6 +48,9 @@ pub fn parse(sql: &str) -> PgResult<Vec<Statement>> {
 
 /// Parses and plans every statement of a message.
 pub fn plan(sql: &str) -> PgResult<Vec<Command>> {
+    if let Some(command) = cursor::plan_move(sql) {
+        return command.map(|command| vec![command]);
+    }
     if let Some(read) = cache::get(sql) {
         return Ok(vec![Command::Read(read)]);
     }

@@ -7,6 +7,9 @@
 //! or the object store directly: reads go through [`crate::exec`], volumes
 //! through [`crate::replica`].
 
+pub mod cancel;
+pub mod copy;
+pub mod cursor;
 pub mod encode;
 pub mod query;
 pub mod session;
@@ -21,6 +24,7 @@ use tokio::net::TcpListener;
 
 use crate::error::PgError;
 use crate::replica::Replica;
+use cancel::{CancelRequests, Cancels};
 use query::QueryHandler;
 use startup::StartupHandler;
 
@@ -39,13 +43,16 @@ pub fn error_info(err: &PgError) -> ErrorInfo {
 pub struct Handlers {
     startup: Arc<StartupHandler>,
     query: Arc<QueryHandler>,
+    cancel: Arc<CancelRequests>,
 }
 
 impl Handlers {
     pub fn new(replica: Arc<Replica>) -> Self {
+        let cancels = Arc::new(Cancels::default());
         Self {
-            startup: Arc::new(StartupHandler::new(replica)),
+            startup: Arc::new(StartupHandler::new(replica, cancels.clone())),
             query: Arc::new(QueryHandler::new()),
+            cancel: Arc::new(CancelRequests(cancels)),
         }
     }
 }
@@ -61,6 +68,10 @@ impl PgWireServerHandlers for Handlers {
 
     fn startup_handler(&self) -> Arc<impl pgwire::api::auth::StartupHandler> {
         self.startup.clone()
+    }
+
+    fn cancel_handler(&self) -> Arc<impl pgwire::api::cancel::CancelHandler> {
+        self.cancel.clone()
     }
 }
 

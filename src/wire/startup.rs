@@ -18,17 +18,19 @@ use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::startup::SecretKey;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 
+use super::cancel::Cancels;
 use super::session::{REPORTED, Session};
 use crate::error::sqlstate;
 use crate::replica::Replica;
 
 pub struct StartupHandler {
     replica: Arc<Replica>,
+    cancels: Arc<Cancels>,
 }
 
 impl StartupHandler {
-    pub fn new(replica: Arc<Replica>) -> Self {
-        Self { replica }
+    pub fn new(replica: Arc<Replica>, cancels: Arc<Cancels>) -> Self {
+        Self { replica, cancels }
     }
 }
 
@@ -100,10 +102,16 @@ impl pgwire::api::auth::StartupHandler for StartupHandler {
             .filter_map(|(reported, name)| Some((reported.to_string(), session.setting(name)?)))
             .chain([("session_authorization".to_owned(), session.user.clone())])
             .collect();
-        client.session_extensions().insert(session);
-
         let pid = rand::random::<i32>() & i32::MAX;
-        client.set_pid_and_secret_key(pid, SecretKey::I32(rand::random()));
+        let secret = SecretKey::I32(rand::random());
+        // Kept with the session: dropped (unregistered) when the connection ends.
+        client.session_extensions().insert(self.cancels.register(
+            pid,
+            &secret,
+            &session.interrupts,
+        ));
+        client.session_extensions().insert(session);
+        client.set_pid_and_secret_key(pid, secret);
         finish_authentication(client, &Parameters(parameters)).await?;
         tracing::debug!(%database, pid, "session started");
         Ok(())
