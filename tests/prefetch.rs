@@ -6,8 +6,6 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use common::*;
 
 /// Counters of the session's last read.
@@ -35,22 +33,6 @@ async fn last_query(client: &tokio_postgres::Client) -> Cost {
         requests: field("requests") as u64,
         rounds: field("rounds") as u64,
         precision: field("precision"),
-    }
-}
-
-async fn wait_for_warm_up(client: &tokio_postgres::Client) -> String {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let state: String = client
-            .query_one("SHOW graftgres.warmup", &[])
-            .await
-            .unwrap()
-            .get(0);
-        if state != "running" {
-            return state;
-        }
-        assert!(Instant::now() < deadline, "warm-up never finished");
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

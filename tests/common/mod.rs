@@ -501,6 +501,27 @@ pub fn simple_rows(messages: &[SimpleQueryMessage]) -> Vec<Vec<Option<String>>> 
 }
 
 /// `SHOW name` for a setting that holds a decimal integer.
+/// Waits until the replica has fetched the volume's interior pages
+/// (`SHOW graftgres.warmup` stops saying `running`); returns what it cost.
+pub async fn wait_for_warm_up(client: &tokio_postgres::Client) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let state: String = client
+            .query_one("SHOW graftgres.warmup", &[])
+            .await
+            .unwrap()
+            .get(0);
+        if state != "running" {
+            return state;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "warm-up never finished"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 pub async fn show_u64(client: &tokio_postgres::Client, name: &str) -> u64 {
     let messages = client
         .simple_query(&format!("SHOW {name}"))

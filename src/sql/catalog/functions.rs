@@ -260,15 +260,6 @@ pub fn register(conn: &Connection, database: &str) -> rusqlite::Result<()> {
             format!("[{}]", items.join(","))
         }))
     })?;
-    // `generate_series(a, b)` in FROM becomes `json_each(graftgres_series(a, b))`.
-    conn.create_scalar_function("graftgres_series", 2, pure, |ctx| {
-        let (Some(from), Some(to)) = (ctx.get::<Option<i64>>(0)?, ctx.get::<Option<i64>>(1)?)
-        else {
-            return Ok(None);
-        };
-        let items: Vec<String> = (from..=to).map(|i| i.to_string()).collect();
-        Ok(Some(format!("[{}]", items.join(","))))
-    })?;
     conn.create_scalar_function("array_to_string", 2, pure, |ctx| {
         let array: Option<String> = ctx.get(0)?;
         let separator: String = ctx.get::<Option<String>>(1)?.unwrap_or_default();

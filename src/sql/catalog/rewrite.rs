@@ -13,8 +13,9 @@
 //!   on arrays in Postgres text form (`{a,b}`, `1 2`), which is how the
 //!   catalog stores them;
 //! - `(record).field` of `_pg_expandarray(array)` (JDBC), catalog set-returning
-//!   functions in FROM (`pg_get_keywords()`, `pg_partition_ancestors(x)`,
-//!   `generate_series(a, b)`), and `current_user`-style bare functions.
+//!   functions in FROM (`pg_get_keywords()`, `pg_partition_ancestors(x)`),
+//!   and `current_user`-style bare functions (`generate_series` is the
+//!   general rules').
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
@@ -62,18 +63,12 @@ pub fn rewrite(mut statement: Statement) -> PgResult<Statement> {
 #[derive(Default)]
 struct Pass {
     error: Option<PgError>,
-    /// Aliases of `generate_series(...) AS s` (a scalar set-returning
-    /// function whose alias is also its value).
-    series_aliases: HashSet<String>,
-    /// `(alias, column)` of `generate_series(...) AS s(n)`.
-    series_columns: HashSet<(String, String)>,
 }
 
 impl VisitorMut for Pass {
     type Break = ();
 
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
-        self.find_series_aliases(query);
         if let Err(err) = expand_array_rows(query) {
             self.error = Some(err);
             return ControlFlow::Break(());
@@ -105,58 +100,6 @@ impl VisitorMut for Pass {
 }
 
 impl Pass {
-    /// Registers the aliases of `generate_series` in FROM before the select
-    /// list (visited first) refers to them.
-    fn find_series_aliases(&mut self, query: &mut Query) {
-        let SetExpr::Select(select) = query.body.as_mut() else {
-            return;
-        };
-        let factors = select
-            .from
-            .iter()
-            .flat_map(|t| std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)));
-        for factor in factors {
-            if let TableFactor::Table {
-                name,
-                args: Some(_),
-                alias: Some(alias),
-                ..
-            } = factor
-                && last_name(name) == "generate_series"
-            {
-                self.series_aliases.insert(alias.name.value.clone());
-                for column in &alias.columns {
-                    self.series_columns
-                        .insert((alias.name.value.clone(), column.name.value.clone()));
-                }
-            }
-        }
-        // `SELECT s.r FROM generate_series(...) s(r)` still names its column
-        // `r` once `s.r` reads `s.value`.
-        for item in &mut select.projection {
-            if let SelectItem::UnnamedExpr(expr) = item {
-                let name = match expr {
-                    Expr::CompoundIdentifier(parts)
-                        if parts.len() == 2
-                            && self
-                                .series_columns
-                                .contains(&(parts[0].value.clone(), parts[1].value.clone())) =>
-                    {
-                        parts[1].clone()
-                    }
-                    Expr::Identifier(ident) if self.series_aliases.contains(&ident.value) => {
-                        ident.clone()
-                    }
-                    _ => continue,
-                };
-                *item = SelectItem::ExprWithAlias {
-                    expr: expr.clone(),
-                    alias: name,
-                };
-            }
-        }
-    }
-
     fn expression(&mut self, expr: &mut Expr) -> PgResult<()> {
         match expr {
             Expr::Collate {
@@ -186,7 +129,7 @@ impl Pass {
                 compare_op,
                 right,
                 ..
-            } => {
+            } if !matches!(right.as_ref(), Expr::Subquery(_)) => {
                 let negated = match compare_op {
                     BinaryOperator::Eq => false,
                     _ => return Err(unsupported("ANY with an operator other than =")),
@@ -197,7 +140,7 @@ impl Pass {
                 left,
                 compare_op,
                 right,
-            } => {
+            } if !matches!(right.as_ref(), Expr::Subquery(_)) => {
                 let negated = match compare_op {
                     BinaryOperator::NotEq => true,
                     _ => return Err(unsupported("ALL with an operator other than <>")),
@@ -261,17 +204,6 @@ impl Pass {
                     v.value = Value::SingleQuotedString(text.clone());
                 }
             }
-            Expr::Identifier(ident) if self.series_aliases.contains(&ident.value) => {
-                *expr = Expr::CompoundIdentifier(vec![ident.clone(), Ident::new("value")]);
-            }
-            Expr::CompoundIdentifier(parts)
-                if parts.len() == 2
-                    && self
-                        .series_columns
-                        .contains(&(parts[0].value.clone(), parts[1].value.clone())) =>
-            {
-                parts[1] = Ident::new("value");
-            }
             _ => {}
         }
         Ok(())
@@ -323,17 +255,6 @@ impl Pass {
                     .map(|a| a.name.to_string())
                     .unwrap_or_else(|| "pg_partition_ancestors".into());
                 format!("({select}) AS {name}")
-            }
-            "generate_series" if arguments.len() == 2 => {
-                let name = alias
-                    .as_ref()
-                    .map(|a| a.name.value.clone())
-                    .unwrap_or_else(|| "generate_series".into());
-                self.series_aliases.insert(name.clone());
-                format!(
-                    "json_each(graftgres_series({}, {})) AS {name}",
-                    arguments[0], arguments[1]
-                )
             }
             "_pg_expandarray" if arguments.len() == 1 => {
                 let name = alias
