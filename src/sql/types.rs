@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use pgwire::api::Type;
 use sqlparser::ast::{
     BinaryOperator, DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments,
-    InTarget, ObjectName, ObjectNamePart, Query, SelectItem, SetExpr, TableFactor, UnaryOperator,
-    Value,
+    InTarget, ObjectName, ObjectNamePart, Query, Select, SelectItem, SetExpr, TableFactor,
+    UnaryOperator, Value,
 };
 
 /// The Postgres type of a column declared with SQLite type `decl`,
@@ -161,6 +161,28 @@ pub fn numeric_scale(expr: &Expr, scope: &Scope) -> Option<u32> {
     }
 }
 
+/// The relations a `*` expands to, in order, by lower-cased alias; `None`
+/// if one of them has no name to look its columns up by.
+fn wildcard_aliases(select: &Select) -> Option<Vec<String>> {
+    let mut aliases = Vec::new();
+    for table in &select.from {
+        for factor in
+            std::iter::once(&table.relation).chain(table.joins.iter().map(|j| &j.relation))
+        {
+            let alias = match factor {
+                TableFactor::Table { name, alias, .. } => alias
+                    .as_ref()
+                    .map(|a| a.name.value.clone())
+                    .unwrap_or_else(|| last_part(&name)),
+                TableFactor::Derived { alias: Some(a), .. } => a.name.value.clone(),
+                _ => return None,
+            };
+            aliases.push(alias.to_lowercase());
+        }
+    }
+    Some(aliases)
+}
+
 /// Display scales of the top-level projection (see [`numeric_scale`]).
 pub fn projection_scales(query: &Query, scope: &Scope) -> Option<Vec<Option<u32>>> {
     let select = first_select(query)?;
@@ -171,26 +193,8 @@ pub fn projection_scales(query: &Query, scope: &Scope) -> Option<Vec<Option<u32>
                 scales.push(numeric_scale(expr, scope));
             }
             SelectItem::Wildcard(_) => {
-                for table in &select.from {
-                    for factor in std::iter::once(&table.relation)
-                        .chain(table.joins.iter().map(|j| &j.relation))
-                    {
-                        let alias = match factor {
-                            TableFactor::Table { name, alias, .. } => alias
-                                .as_ref()
-                                .map(|a| a.name.value.clone())
-                                .unwrap_or_else(|| last_part(name)),
-                            TableFactor::Derived { alias: Some(a), .. } => a.name.value.clone(),
-                            _ => return None,
-                        };
-                        scales.extend(
-                            scope
-                                .ordered_scales
-                                .get(&alias.to_lowercase())?
-                                .iter()
-                                .copied(),
-                        );
-                    }
+                for alias in wildcard_aliases(select)? {
+                    scales.extend(scope.ordered_scales.get(&alias)?.iter().copied());
                 }
             }
             _ => return None,
@@ -551,21 +555,8 @@ pub fn projection_types(query: &Query, scope: &Scope) -> Option<Vec<Option<Type>
                 types.push(infer(expr, scope));
             }
             SelectItem::Wildcard(_) => {
-                for table in &select.from {
-                    for factor in std::iter::once(&table.relation)
-                        .chain(table.joins.iter().map(|j| &j.relation))
-                    {
-                        let alias = match factor {
-                            TableFactor::Table { name, alias, .. } => alias
-                                .as_ref()
-                                .map(|a| a.name.value.clone())
-                                .unwrap_or_else(|| last_part(name)),
-                            TableFactor::Derived { alias: Some(a), .. } => a.name.value.clone(),
-                            _ => return None,
-                        };
-                        let columns = scope.ordered.get(&alias.to_lowercase())?;
-                        types.extend(columns.iter().cloned().map(Some));
-                    }
+                for alias in wildcard_aliases(select)? {
+                    types.extend(scope.ordered.get(&alias)?.iter().cloned().map(Some));
                 }
             }
             SelectItem::QualifiedWildcard(kind, _) => {
