@@ -173,7 +173,7 @@ fn wildcard_aliases(select: &Select) -> Option<Vec<String>> {
                 TableFactor::Table { name, alias, .. } => alias
                     .as_ref()
                     .map(|a| a.name.value.clone())
-                    .unwrap_or_else(|| last_part(&name)),
+                    .unwrap_or_else(|| last_part(name)),
                 TableFactor::Derived { alias: Some(a), .. } => a.name.value.clone(),
                 _ => return None,
             };
