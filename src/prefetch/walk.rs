@@ -229,32 +229,61 @@ fn children(target: &Target, page: &BtreePage<'_>, found: &mut Found) -> Vec<u32
             out
         }
         (Keys::Index { ranges, desc }, Kind::IndexInterior) => {
-            let mut before: Option<Key> = None;
-            let mut out = Vec::new();
-            for divider in page.index_dividers() {
-                let key = first_key(divider.record);
-                // The child holds keys between the dividers on either side.
-                let (lo, hi) = if *desc {
-                    (key.as_ref(), before.as_ref())
+            let dividers = page.index_dividers();
+            // The cells, then the right child (bounded by nothing above).
+            let cells = dividers.iter().take_while(|d| !d.record.is_empty()).count();
+            let key = |i: usize| first_key(dividers[i].record);
+            // Key order in the tree: descending indexes sort backwards.
+            let before = |k: &Key, bound: &Key| {
+                if *desc {
+                    bound.order(k)
                 } else {
-                    (before.as_ref(), key.as_ref())
-                };
-                if ranges.iter().any(|r| r.meets(lo, hi)) {
-                    out.push(divider.child);
+                    k.order(bound)
                 }
-                // A divider is an index entry too.
-                if let Some(key) = &key
-                    && ranges.iter().any(|r| r.contains(key))
-                {
+            };
+            let mut picked = BTreeSet::new();
+            for range in ranges {
+                let (first, last) = if *desc {
+                    (range.hi.as_ref(), range.lo.as_ref())
+                } else {
+                    (range.lo.as_ref(), range.hi.as_ref())
+                };
+                // Binary searches decode a few keys, not the whole page.
+                let start = first.map_or(0, |first| {
+                    partition(cells, |i| key(i).is_some_and(|k| before(&k, first).is_lt()))
+                });
+                let end = last.map_or(cells, |last| {
+                    partition(cells, |i| key(i).is_some_and(|k| before(&k, last).is_le()))
+                });
+                // Cells start..end are index entries in range themselves;
+                // children start..=end hold the keys around them.
+                for divider in dividers.iter().take(end).skip(start) {
                     add_rowid(target, divider.record, found);
                 }
-                before = key;
+                picked.extend(start..=end);
             }
-            out
+            picked
+                .into_iter()
+                .filter_map(|c| dividers.get(c).map(|d| d.child))
+                .collect()
         }
         // A tree of another kind than the keys expect: read it all.
         _ => page.children(),
     }
+}
+
+/// The first of `0..n` for which `pred` is false (`pred` holds for a prefix).
+fn partition(n: usize, pred: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, n);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if pred(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 /// Records index entries in range as rows to look up.
