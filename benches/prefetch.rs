@@ -18,12 +18,10 @@ use std::time::{Duration, Instant};
 use graftgres::config::{CacheConfig, Config, LatencyConfig, ReplicaConfig, StoreConfig};
 use graftgres::exec::{self, Conn, Limits, RunOptions};
 use graftgres::replica::Replica;
-use graftgres::replica::remote::STATS;
 use graftgres::replica::stats::{QueryStats, StatsSnapshot};
 use graftgres::sql::{self, Command};
 use rusqlite::Connection;
 use rusqlite::types::Value;
-use std::sync::atomic::Ordering;
 
 /// Rows of the big table: ~230 MB of SQLite with its index.
 const ROWS: i64 = 1_600_000;
@@ -151,21 +149,14 @@ fn config(root: &Path, cache: &Path, latency_ms: u64, prefetch: bool) -> Config 
 /// Opens the volume on a fresh replica; returns it with the open's cost.
 async fn open(config: &Config) -> anyhow::Result<(Arc<graftgres::replica::OpenVolume>, Measured)> {
     let replica = Replica::new(config)?;
-    let before = STATS.requests.load(Ordering::Relaxed);
     let start = Instant::now();
     let open = replica
         .open("bench")
         .await?
         .expect("the bench volume exists");
     let wall = start.elapsed();
-    let requests = STATS.requests.load(Ordering::Relaxed) - before;
-    // Manifest, commit list, commits: three rounds. The warm-up goes on in
-    // the background.
-    let stats = StatsSnapshot {
-        requests,
-        rounds: 3,
-        ..Default::default()
-    };
+    // The follower's first poll and the warm-up go on in the background.
+    let stats = open.opened.cost;
     Ok((
         open,
         Measured {
@@ -247,6 +238,13 @@ fn ratio(name: &str, off: &Measured, on: &Measured) {
     );
 }
 
+/// The bench volume's pack: (pages, bytes in the bucket).
+fn pack_size(root: &Path) -> anyhow::Result<(usize, usize)> {
+    let bytes = std::fs::read(root.join("store/graftgres/packs/bench"))?;
+    let pack = graftgres::replica::pack::Pack::decode(&bytes).map_err(anyhow::Error::msg)?;
+    Ok((pack.pages.len(), bytes.len()))
+}
+
 fn bench_dir() -> PathBuf {
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
@@ -269,16 +267,24 @@ fn main() -> anyhow::Result<()> {
         build(&file)?;
     }
     let store_config = config(&root, &root.join("cache-unused"), 0, true);
-    if !root.join("store").exists() {
-        eprintln!("importing ...");
-        graftgres::writer::import(&store_config, &file, "bench", false)?;
-    }
+    // Pushes nothing once the volume is there; writes its pack if missing.
+    eprintln!("importing ...");
+    let report = graftgres::writer::import(&store_config, &file, "bench", false)?;
     let size = std::fs::metadata(&file)?.len();
     println!(
         "volume: {:.0} MB SQLite file ({} rows + {} customers, index on k); {latency_ms} ms per request",
         size as f64 / 1e6,
         ROWS,
         CUSTOMERS
+    );
+    let pack = pack_size(&root)?;
+    println!(
+        "snapshot pack: {} of {} pages ({:.2}%), {} bytes in the bucket ({:.2}% of the file)",
+        pack.0,
+        report.pages,
+        100.0 * pack.0 as f64 / f64::from(report.pages),
+        pack.1,
+        100.0 * pack.1 as f64 / size as f64,
     );
     println!(
         "| workload                           | mode | requests | rounds |       bytes | precision |   wall ms |"

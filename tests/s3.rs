@@ -225,6 +225,13 @@ async fn import_and_serve_through_an_s3_api() {
         ..Default::default()
     });
     let client2 = server2.client("app").await;
+    // It opened from the pack the second import wrote to the bucket.
+    let opened: String = client2
+        .query_one("SHOW graftgres.open", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(opened.contains(" pack_lsn=2 "), "{opened}");
     let rows: Vec<(i64, Option<String>)> = client2
         .query("SELECT id, name FROM t ORDER BY id", &[])
         .await

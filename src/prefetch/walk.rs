@@ -13,6 +13,7 @@ use std::ops::Deref;
 use super::btree::{BtreePage, Kind, overflow_next};
 use super::record::{Key, columns, last_int};
 use crate::replica::fetch::FetchError;
+use crate::replica::snapshot::PAGE_SIZE;
 
 /// Longest overflow chain followed ahead of SQLite (one round per page).
 const MAX_OVERFLOW_ROUNDS: usize = 4;
@@ -27,6 +28,29 @@ pub trait Pages {
     fn fetch(&self, pages: &[u32]) -> Result<(), FetchError>;
     /// A page in memory; `None` if it is not (never fetches).
     fn get(&self, page: u32) -> Option<Self::Page>;
+}
+
+/// A database file in memory: every page is at hand, nothing to fetch (the
+/// importer's view, and the tests').
+pub struct FilePages<'a>(pub &'a [u8]);
+
+impl<'a> FilePages<'a> {
+    pub fn page(&self, page: u32) -> Option<&'a [u8]> {
+        let at = (page as usize).checked_sub(1)? * PAGE_SIZE;
+        self.0.get(at..at + PAGE_SIZE)
+    }
+}
+
+impl<'a> Pages for FilePages<'a> {
+    type Page = &'a [u8];
+
+    fn fetch(&self, _: &[u32]) -> Result<(), FetchError> {
+        Ok(())
+    }
+
+    fn get(&self, page: u32) -> Option<&'a [u8]> {
+        self.page(page)
+    }
 }
 
 /// An inclusive range of keys; `None` is unbounded.

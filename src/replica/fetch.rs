@@ -12,14 +12,22 @@
 //!   are left to them, so concurrent misses never fetch a frame twice.
 //!
 //! Every request is counted in the current query's [`QueryStats`].
+//!
+//! Pages of a snapshot pack ([`PageStore::pin`]) sit beside the frame tiers:
+//! they are a volume's interior pages, read by every lookup, so they stay in
+//! memory for the life of the process (up to [`PINNED_SHARE`] of the memory
+//! tier) instead of competing with leaves for the cache.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt, stream};
+use graft::core::SegmentId;
+use parking_lot::RwLock;
 
 use super::cache::{Claim, DecodedFrame, DiskCache, FrameKey, LoadGuard, MemoryCache};
+use super::pack::Pack;
 use super::remote::{Remote, RemoteError};
 use super::snapshot::{FrameRef, PAGE_SIZE, PageSource, Snapshot};
 use super::stats::QueryStats;
@@ -29,6 +37,9 @@ pub const FETCH_CONCURRENCY: usize = 128;
 
 /// Adjacent frames merge into one GET up to this many bytes.
 const MAX_MERGED_BYTES: usize = 2 << 20;
+
+/// Pinned pages may take up to 1/`PINNED_SHARE` of the memory tier's bytes.
+pub const PINNED_SHARE: u64 = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -60,7 +71,16 @@ pub struct PageStore {
     remote: Remote,
     memory: MemoryCache,
     disk: Option<DiskCache>,
+    /// Pinned pages by the segment that holds them: a segment holds a page
+    /// at most once and never changes, so an entry is never stale.
+    pinned: RwLock<Pinned>,
     runtime: tokio::runtime::Handle,
+}
+
+#[derive(Default)]
+struct Pinned {
+    pages: HashMap<(SegmentId, u32), DecodedFrame>,
+    bytes: u64,
 }
 
 /// Frames fetched with one GET: consecutive byte ranges of one segment.
@@ -87,8 +107,49 @@ impl PageStore {
             remote,
             memory,
             disk,
+            pinned: Default::default(),
             runtime,
         }
+    }
+
+    /// Pins the pages of `pack`, which hold the volume as of `snapshot`
+    /// (the snapshot at the pack's LSN). Returns how many were pinned: pages
+    /// past the pinned budget, or not stored in `snapshot`, are skipped.
+    pub fn pin(&self, snapshot: &Snapshot, pack: &Pack) -> usize {
+        debug_assert_eq!(snapshot.lsn(), pack.lsn);
+        let budget = self.memory.capacity() / PINNED_SHARE;
+        let mut pinned = self.pinned.write();
+        let mut count = 0;
+        for (i, &page) in pack.pages.iter().enumerate() {
+            if pinned.bytes + PAGE_SIZE as u64 > budget {
+                tracing::info!(page, "pinned-page budget reached");
+                break;
+            }
+            let Some(frame) = snapshot.frame_of(page) else {
+                continue;
+            };
+            let key = (frame.sid.clone(), page);
+            if pinned.pages.contains_key(&key) {
+                continue;
+            }
+            pinned.pages.insert(key, Arc::new(pack.page(i).to_vec()));
+            pinned.bytes += PAGE_SIZE as u64;
+            count += 1;
+        }
+        count
+    }
+
+    /// The pinned copy of `page`, which `frame` holds.
+    fn pinned(&self, frame: &FrameRef, page: u32) -> Option<DecodedFrame> {
+        let pinned = self.pinned.read();
+        if pinned.pages.is_empty() {
+            return None;
+        }
+        pinned.pages.get(&(frame.sid.clone(), page)).cloned()
+    }
+
+    pub fn pinned_bytes(&self) -> u64 {
+        self.pinned.read().bytes
     }
 
     /// Copies page `page` (1-based) of `snapshot` into `out`, which is
@@ -111,6 +172,10 @@ impl PageStore {
             }
             PageSource::Frame(frame) => frame,
         };
+        if let Some(pinned) = self.pinned(&frame, page) {
+            out.copy_from_slice(&pinned);
+            return Ok(());
+        }
         let key = frame.key();
         let decoded = self.memory.get_or_load(&key, || {
             let compressed = self.compressed(&key)?;
@@ -130,6 +195,12 @@ impl PageStore {
     /// A never-written page is `None` too.
     pub fn cached_page(&self, snapshot: &Snapshot, page: u32) -> Option<Page> {
         let frame = snapshot.frame_of(page)?;
+        if let Some(pinned) = self.pinned(&frame, page) {
+            return Some(Page {
+                frame: pinned,
+                at: 0,
+            });
+        }
         let decoded = self.memory.get(&frame.key())?;
         let at = frame.position(page)? * PAGE_SIZE;
         Some(Page { frame: decoded, at })
@@ -146,7 +217,9 @@ impl PageStore {
     ) -> Result<usize, FetchError> {
         let mut frames: BTreeMap<FrameKey, Arc<FrameRef>> = BTreeMap::new();
         for page in pages {
-            if let Some(frame) = snapshot.frame_of(page) {
+            if let Some(frame) = snapshot.frame_of(page)
+                && self.pinned(&frame, page).is_none()
+            {
                 frames.entry(frame.key()).or_insert(frame);
             }
         }

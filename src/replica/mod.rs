@@ -2,13 +2,16 @@
 //!
 //! [`Replica`] owns the object-store handle, the page cache shared by all
 //! volumes, and the volumes this process has opened (by Postgres database
-//! name). Opening a volume resolves its name ([`manifest`]), reads its commit
-//! log into a [`snapshot::Snapshot`], registers it with the SQLite VFS and
+//! name). Opening a volume resolves its name ([`manifest`]) and reads its
+//! snapshot pack ([`pack`]) in one round, builds a [`snapshot::Snapshot`]
+//! from the pack's commits (or from the log, without a pack), pins the
+//! pack's interior pages, registers the volume with the SQLite VFS and
 //! starts following it. Only this module talks to the object store.
 
 pub mod cache;
 pub mod fetch;
 pub mod manifest;
+pub mod pack;
 pub mod pool;
 pub mod remote;
 pub mod snapshot;
@@ -16,6 +19,7 @@ pub mod stats;
 pub mod vfs;
 pub mod volume;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,9 +40,37 @@ pub struct OpenVolume {
     pub pool: Pool,
     /// Whether sessions prefetch by default (`replica.prefetch`).
     pub prefetch: bool,
+    /// What opening the volume cost.
+    pub opened: Opened,
     /// What fetching the interior pages cost: `None` while it runs in the
     /// background (or when prefetching is off).
     pub warmup: tokio::sync::watch::Receiver<Option<StatsSnapshot>>,
+}
+
+/// What opening a volume cost, and what its snapshot pack gave.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Opened {
+    /// Requests and sequential rounds, and the pack's bytes.
+    pub cost: StatsSnapshot,
+    /// LSN of the pack the volume opened from; `None` if it had none.
+    pub pack_lsn: Option<u64>,
+    /// The pack's pages pinned in memory (none when prefetching is off).
+    pub pinned_pages: usize,
+}
+
+impl std::fmt::Display for Opened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let c = &self.cost;
+        write!(
+            f,
+            "requests={} rounds={} bytes={}",
+            c.requests, c.rounds, c.bytes
+        )?;
+        match self.pack_lsn {
+            Some(lsn) => write!(f, " pack_lsn={lsn} pinned_pages={}", self.pinned_pages),
+            None => write!(f, " pack=none"),
+        }
+    }
 }
 
 pub struct Replica {
@@ -112,13 +144,51 @@ impl Replica {
         if manifest::validate_name(name).is_err() {
             return Ok(None);
         }
-        let Some(log) = manifest::resolve(&self.remote, name).await? else {
+        // The name and the pack in one round; the log only without a pack.
+        let (log, pack) = tokio::join!(
+            manifest::resolve(&self.remote, name),
+            pack::get(&self.remote, name)
+        );
+        let Some(log) = log? else {
             return Ok(None);
         };
-        let volume = Volume::open(name, log, self.remote.clone(), self.pages.clone()).await?;
+        let pack = match pack {
+            Ok(pack) => pack.filter(|(pack, _)| pack.log == log),
+            Err(err) => {
+                tracing::warn!(volume = name, %err, "cannot read the snapshot pack");
+                None
+            }
+        };
+        let mut opened = Opened {
+            cost: StatsSnapshot {
+                requests: 2,
+                rounds: 1,
+                bytes: pack.as_ref().map_or(0, |(_, bytes)| *bytes as u64),
+                ..Default::default()
+            },
+            pack_lsn: pack.as_ref().map(|(pack, _)| pack.lsn),
+            pinned_pages: 0,
+        };
+        let commits = match &pack {
+            Some((pack, _)) => Cow::Borrowed(&pack.commits),
+            None => {
+                let (commits, rounds) = volume::read_log(&self.remote, &log).await?;
+                opened.cost.requests += 1 + commits.len() as u64;
+                opened.cost.rounds += rounds;
+                Cow::Owned(commits)
+            }
+        };
+        let volume = Volume::open(name, log, &commits, self.remote.clone(), self.pages.clone())?;
+        if let Some((pack, _)) = &pack
+            && self.config.prefetch
+        {
+            opened.pinned_pages = self.pages.pin(&volume.latest(), pack);
+        }
+        tracing::info!(volume = name, %opened, "volume ready");
         volume.follow(self.config.poll_interval());
-        // The interior pages come in the background: the first query need
-        // not wait for them (its own prefetch walks what it needs).
+        // The interior pages the pack did not bring come in the background:
+        // the first query need not wait for them (its own prefetch walks
+        // what it needs).
         let (warmed, warmup) = tokio::sync::watch::channel(None);
         if self.config.prefetch {
             let volume = volume.clone();
@@ -136,6 +206,7 @@ impl Replica {
             volume,
             pool,
             prefetch: self.config.prefetch,
+            opened,
             warmup,
         });
         volumes.insert(name.to_owned(), open.clone());

@@ -175,6 +175,12 @@ impl Remote {
         }
     }
 
+    /// Creates or replaces an object.
+    pub async fn put(&self, path: &Path, bytes: Bytes) -> Result<()> {
+        self.store.put(path, PutPayload::from(bytes)).await?;
+        Ok(())
+    }
+
     /// Lists the LSNs of every commit in a log, in ascending order.
     pub async fn list_commits(&self, log: &LogId) -> Result<Vec<LSN>> {
         let prefix = Path::from_iter(["logs", &log.serialize(), "commits"]);

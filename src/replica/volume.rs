@@ -1,7 +1,8 @@
 //! A followed volume: its newest snapshot, kept current by polling the log.
 //!
-//! Opening a volume lists its commits once and reads them concurrently; after
-//! that the follower asks for the next LSN every poll interval, so a new
+//! A volume opens at the snapshot its commits make: read from its snapshot
+//! pack, or else by listing the log once and reading the commits
+//! concurrently ([`read_log`]). After that the follower asks for the next LSN every poll interval, so a new
 //! commit is visible within one interval plus one round trip. Readers pin a
 //! snapshot (see the VFS) and are never affected by a swap.
 
@@ -10,6 +11,7 @@ use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt, stream};
 use graft::core::LogId;
+use graft::core::commit::Commit;
 use graft::core::lsn::LSN;
 use parking_lot::RwLock;
 
@@ -35,27 +37,33 @@ pub struct Volume {
     latest: RwLock<Arc<Snapshot>>,
 }
 
+/// Reads every commit of `log`: a LIST, then the commits, at most
+/// [`OPEN_CONCURRENCY`] at once. Returns them with the rounds that took.
+pub async fn read_log(remote: &Remote, log: &LogId) -> Result<(Vec<Commit>, u64), VolumeError> {
+    let lsns = remote.list_commits(log).await?;
+    let rounds = 1 + lsns.len().div_ceil(OPEN_CONCURRENCY) as u64;
+    let commits: Vec<Option<Commit>> = stream::iter(lsns)
+        .map(|lsn| async move { remote.get_commit(log, lsn).await })
+        .buffered(OPEN_CONCURRENCY)
+        .try_collect()
+        .await?;
+    Ok((commits.into_iter().flatten().collect(), rounds))
+}
+
 impl Volume {
-    /// Opens volume `name` backed by `log`, reading all its commits.
-    pub async fn open(
+    /// Opens volume `name` at the snapshot that `commits` make: every
+    /// commit of `log` from LSN 1, in order (from [`read_log`] or a pack).
+    pub fn open(
         name: &str,
         log: LogId,
+        commits: &[Commit],
         remote: Remote,
         pages: Arc<PageStore>,
     ) -> Result<Arc<Self>, VolumeError> {
-        let lsns = remote.list_commits(&log).await?;
-        let commits: Vec<_> = stream::iter(lsns)
-            .map(|lsn| {
-                let (remote, log) = (&remote, &log);
-                async move { remote.get_commit(log, lsn).await }
-            })
-            .buffered(OPEN_CONCURRENCY)
-            .try_collect()
-            .await?;
         let mut snapshot = Snapshot::empty(log.clone());
-        for commit in commits.into_iter().flatten() {
+        for commit in commits {
             snapshot = snapshot
-                .apply(&commit)
+                .apply(commit)
                 .map_err(|reason| VolumeError::Inconsistent {
                     log: log.clone(),
                     reason,

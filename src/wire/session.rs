@@ -297,6 +297,7 @@ impl Session {
             }
             "graftgres.snapshot_lsn" => return Ok(self.volume.volume.latest().lsn().to_string()),
             "graftgres.last_query" => return Ok(self.last_read.lock().snapshot().to_string()),
+            "graftgres.open" => return Ok(self.volume.opened.to_string()),
             "graftgres.warmup" => {
                 return Ok(match (*self.volume.warmup.borrow(), self.volume.prefetch) {
                     (Some(cost), _) => cost.to_string(),

@@ -20,6 +20,7 @@ use graft::volume_writer::VolumeWrite;
 use indicatif::{ProgressBar, ProgressStyle};
 use rusqlite::{Connection, OpenFlags};
 
+use super::pack;
 use crate::config::Config;
 use crate::replica::manifest;
 use crate::replica::remote::Remote;
@@ -31,6 +32,11 @@ pub struct ImportReport {
     pub pages: u32,
     pub changed: u32,
     pub committed: bool,
+    /// LSN of the volume's newest commit: the file as imported.
+    pub lsn: u64,
+    /// Pages in the snapshot pack written for `lsn` (`None`: the bucket
+    /// already had it, or it could not be written, which was logged).
+    pub pack_pages: Option<usize>,
 }
 
 /// Imports `file` as volume `name`. Blocking: call outside any async task.
@@ -95,15 +101,42 @@ pub fn import(
     let committed = changed > 0 || pages != old_pages;
     if committed {
         writer.commit().map_err(graft_err)?;
-        graft
-            .volume_push(vid)
-            .map_err(|err| anyhow::anyhow!("cannot push volume {name}: {err}"))?;
     }
-    tracing::info!(volume = name, pages, changed, committed, "import finished");
+    // Pushed even with nothing new: this finishes a push that an earlier
+    // import committed locally but could not complete.
+    graft
+        .volume_push(vid.clone())
+        .map_err(|err| anyhow::anyhow!("cannot push volume {name}: {err}"))?;
+    let lsn = graft
+        .volume_get(&vid)
+        .map_err(graft_err)?
+        .sync
+        .map_or(0, |sync| sync.remote.into());
+    // The volume at `lsn` is exactly `data` now. The pack only speeds up
+    // opening, so failing to write it does not fail the import.
+    let pack_pages = match async_rt.block_on(pack::write(&remote, name, &log, lsn, &data)) {
+        Ok(pack::Written::Pages(n)) => Some(n),
+        Ok(pack::Written::UpToDate) => None,
+        Err(err) => {
+            tracing::warn!(volume = name, %err, "cannot write the snapshot pack");
+            None
+        }
+    };
+    tracing::info!(
+        volume = name,
+        pages,
+        changed,
+        committed,
+        lsn,
+        ?pack_pages,
+        "import finished"
+    );
     Ok(ImportReport {
         pages,
         changed,
         committed,
+        lsn,
+        pack_pages,
     })
 }
 
