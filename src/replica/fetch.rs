@@ -260,12 +260,30 @@ impl PageStore {
         for _ in 0..requests.div_ceil(FETCH_CONCURRENCY) {
             stats.record_round(1);
         }
-        self.runtime.block_on(
+        let fetched: Vec<(Run<'_>, Bytes)> = self.runtime.block_on(
             stream::iter(runs)
-                .map(|run| self.load_run(run, stats))
+                .map(|run| self.get_run(run, stats))
                 .buffer_unordered(FETCH_CONCURRENCY)
-                .try_collect::<()>(),
+                .try_collect(),
         )?;
+        // A round's frames arrive together: decompress them on every core.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = fetched.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let mut fetched = fetched;
+            let mut workers = Vec::new();
+            while fetched.len() > chunk {
+                let rest = fetched.split_off(chunk);
+                let mine = std::mem::replace(&mut fetched, rest);
+                workers.push(scope.spawn(move || self.store_runs(mine)));
+            }
+            let last = self.store_runs(fetched);
+            workers
+                .into_iter()
+                .map(|w| w.join().expect("decoding a frame does not panic"))
+                .chain([last])
+                .collect::<Result<(), FetchError>>()
+        })?;
         // Frames another thread was loading: wait for them (or load them
         // if that load failed), so they are in memory when this returns.
         for (key, frame) in elsewhere {
@@ -277,20 +295,30 @@ impl PageStore {
         Ok(requests)
     }
 
-    /// Fetches one run with one GET and caches each of its frames.
-    async fn load_run(&self, run: Run<'_>, stats: &QueryStats) -> Result<(), FetchError> {
-        let range = run.bytes();
+    /// Fetches one run with one GET.
+    async fn get_run<'a>(
+        &self,
+        run: Run<'a>,
+        stats: &QueryStats,
+    ) -> Result<(Run<'a>, Bytes), FetchError> {
         let sid = run.frames[0].0.sid.clone();
-        let bytes = self.remote.get_segment_range(&sid, range.clone()).await?;
+        let bytes = self.remote.get_segment_range(&sid, run.bytes()).await?;
         stats.record_request(bytes.len(), run.frames.iter().map(|(f, _)| f.key()));
-        for (frame, guard) in run.frames {
-            let key = frame.key();
-            let compressed =
-                bytes.slice(frame.bytes.start - range.start..frame.bytes.end - range.start);
-            if let Some(disk) = &self.disk {
-                disk.put(&key, &compressed);
+        Ok((run, bytes))
+    }
+
+    /// Decodes and caches each frame of fetched runs.
+    fn store_runs(&self, runs: Vec<(Run<'_>, Bytes)>) -> Result<(), FetchError> {
+        for (run, bytes) in runs {
+            let start = run.bytes().start;
+            for (frame, guard) in run.frames {
+                let key = frame.key();
+                let compressed = bytes.slice(frame.bytes.start - start..frame.bytes.end - start);
+                if let Some(disk) = &self.disk {
+                    disk.put(&key, &compressed);
+                }
+                let _ = guard.insert(decode(&key, &frame, &compressed)?);
             }
-            let _ = guard.insert(decode(&key, &frame, &compressed)?);
         }
         Ok(())
     }
