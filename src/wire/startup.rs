@@ -104,6 +104,46 @@ impl pgwire::api::auth::StartupHandler for StartupHandler {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        match self.step(client, message).await {
+            Err(err) if err.is_fatal() && !matches!(err, PgWireError::IoError(_)) => {
+                reject(client, err).await
+            }
+            result => result,
+        }
+    }
+}
+
+/// Sends a FATAL error and closes the connection, as Postgres does. Handing
+/// the error back to pgwire would send ReadyForQuery after it too (its error
+/// path is the one of queries), which asyncpg reports as a protocol
+/// violation. The error returned ends the connection's task: pgwire's attempt
+/// to report it finds the socket closed.
+async fn reject<C>(client: &mut C, err: PgWireError) -> PgWireResult<()>
+where
+    C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    let info = ErrorInfo::from(err);
+    tracing::debug!(code = %info.code, message = %info.message, "connection refused");
+    client
+        .send(PgWireBackendMessage::ErrorResponse(info.into()))
+        .await?;
+    client.close().await?;
+    Err(PgWireError::IoError(std::io::Error::new(
+        std::io::ErrorKind::ConnectionAborted,
+        "closed after a FATAL error",
+    )))
+}
+
+impl StartupHandler {
+    /// One startup message: the StartupMessage, then each password message.
+    async fn step<C>(&self, client: &mut C, message: PgWireFrontendMessage) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
         let outcome = match message {
             PgWireFrontendMessage::Startup(startup) => {
                 protocol_negotiation(client, &startup).await?;
@@ -137,9 +177,7 @@ impl pgwire::api::auth::StartupHandler for StartupHandler {
             Err(err) => Err(self.auth.failure(err, &user(client))),
         }
     }
-}
 
-impl StartupHandler {
     /// After authentication (`final_message` is SCRAM's server signature):
     /// opens the volume, creates the session and sends AuthenticationOk,
     /// the parameters, BackendKeyData and ReadyForQuery.
