@@ -80,7 +80,7 @@ fn certificate(dir: &TestDir) -> (PathBuf, PathBuf) {
 }
 
 /// The `[tls]` and `[auth]` sections for the test users.
-fn config(cert: &Path, key: &Path, require: bool) -> String {
+fn config(cert: &Path, key: &Path, require: bool, method: &str) -> String {
     let dave = passwd("dave", USERS[3].1);
     assert!(
         dave.starts_with("users.dave = { password = \"SCRAM-SHA-256$4096:"),
@@ -88,7 +88,7 @@ fn config(cert: &Path, key: &Path, require: bool) -> String {
     );
     format!(
         "[tls]\ncert = {cert:?}\nkey = {key:?}\nrequire = {require}\n\n\
-         [auth]\nmethod = \"scram-sha-256\"\n\
+         [auth]\nmethod = \"{method}\"\n\
          users.alice = {{ password = \"{alice}\" }}\n\
          users.bob = {{ password = \"{BOB_VERIFIER}\" }}\n\
          users.carol = {{ password_env = \"GG_TEST_CAROL_PASSWORD\" }}\n\
@@ -100,13 +100,17 @@ fn config(cert: &Path, key: &Path, require: bool) -> String {
 /// Imports the typed fixture as volume `app` and starts a server with TLS
 /// (required or not) and SCRAM.
 fn start(require: bool) -> Fixture {
+    start_with(require, "scram-sha-256")
+}
+
+fn start_with(require: bool, method: &str) -> Fixture {
     let dir = TestDir::new();
     let file = dir.join("app.sqlite");
     typed_fixture(&file);
     import(&dir.data(), &file, "app");
     let (cert, key) = certificate(&dir);
     let config_path = dir.join("graftgres.toml");
-    std::fs::write(&config_path, config(&cert, &key, require)).unwrap();
+    std::fs::write(&config_path, config(&cert, &key, require, method)).unwrap();
     let server = Server::start_with(ServeOptions {
         data_dir: Some(&dir.data()),
         config: Some(&config_path),
@@ -215,6 +219,37 @@ fn psql_over_tls_with_scram() {
             .contains("FATAL:  database \"nope\" does not exist"),
         "{out}"
     );
+}
+
+/// `method = "password"`: the password in clear text (over TLS here),
+/// checked against the same verifiers.
+#[test]
+fn psql_with_a_cleartext_password() {
+    let fixture = start_with(true, "password");
+    let server = &fixture.server;
+    for (user, password) in USERS {
+        let out = psql(
+            server,
+            &format!("user={user} sslmode=require"),
+            password,
+            &["-c", "SELECT count(*) FROM t"],
+        );
+        assert!(out.success() && out.stdout == "4\n", "{user}: {out}");
+    }
+    for (user, password) in [("alice", "wrong"), ("mallory", "x")] {
+        let out = psql(
+            server,
+            &format!("user={user} sslmode=require"),
+            password,
+            &[],
+        );
+        assert!(
+            out.stderr.contains(&format!(
+                "FATAL:  password authentication failed for user \"{user}\""
+            )),
+            "{user}: {out}"
+        );
+    }
 }
 
 /// A rustls client config that trusts the test certificate (and only it).
@@ -343,6 +378,27 @@ async fn tls_required_refuses_plaintext() {
     let mut config = pg_config(&fixture.server, "alice", USERS[0].1);
     config.ssl_mode(SslMode::Prefer);
     let client = connect_tls(&fixture, &config).await.unwrap();
+    assert_eq!(count(&client).await, 4);
+
+    // A CancelRequest comes on a connection of its own, in plaintext from
+    // libpq before 17: it is served, as Postgres serves it whatever pg_hba says.
+    let endless = "WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r) \
+                   SELECT count(*) FROM r";
+    for plaintext in [true, false] {
+        let token = client.cancel_token();
+        let tls = tokio_postgres_rustls::MakeRustlsConnect::new(client_tls(&fixture.cert, false));
+        let canceller = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            if plaintext {
+                token.cancel_query(tokio_postgres::NoTls).await
+            } else {
+                token.cancel_query(tls).await
+            }
+        });
+        let err = client.simple_query(endless).await.unwrap_err();
+        canceller.await.unwrap().unwrap();
+        assert_eq!(sqlstate(&err), "57014", "plaintext={plaintext}: {err:?}");
+    }
     assert_eq!(count(&client).await, 4);
 }
 
