@@ -141,20 +141,7 @@ fn psql(server: &Server, conninfo: &str, password: &str, args: &[&str]) -> Run {
 fn psql_over_tls_with_scram() {
     let fixture = start(true);
     let server = &fixture.server;
-    for (user, password) in USERS {
-        let out = psql(
-            server,
-            &format!("user={user} sslmode=require"),
-            password,
-            &["-c", "SELECT count(*) FROM t", "-c", "\\conninfo"],
-        );
-        assert!(out.success(), "{user}: {out}\n{}", server.log());
-        assert!(out.stdout.starts_with("4\n"), "{user}: {out}");
-        assert!(
-            out.stdout.contains("SSL connection (protocol: TLSv1.3"),
-            "{user}: {out}"
-        );
-    }
+    every_user_logs_in(server);
 
     // libpq chooses SCRAM-SHA-256-PLUS over TLS; with require it must.
     let cert = fixture.cert.display();
@@ -167,25 +154,14 @@ fn psql_over_tls_with_scram() {
     assert!(out.success() && out.stdout == "1\n", "{out}");
 
     // A wrong password and an unknown user read the same.
-    for (user, password) in [
-        ("alice", "wrong"),
-        ("bob", "alice-secret"),
-        ("mallory", "x"),
-    ] {
-        let out = psql(
-            server,
-            &format!("user={user} sslmode=require"),
-            password,
-            &[],
-        );
-        assert!(!out.success(), "{user}: {out}");
-        assert!(
-            out.stderr.contains(&format!(
-                "FATAL:  password authentication failed for user \"{user}\""
-            )),
-            "{user}: {out}"
-        );
-    }
+    refused_as_a_wrong_password(
+        server,
+        &[
+            ("alice", "wrong"),
+            ("bob", "alice-secret"),
+            ("mallory", "x"),
+        ],
+    );
 
     // TLS is required: a plaintext client is refused before any password.
     let out = psql(server, "user=alice sslmode=disable", USERS[0].1, &[]);
@@ -226,23 +202,39 @@ fn psql_over_tls_with_scram() {
 #[test]
 fn psql_with_a_cleartext_password() {
     let fixture = start_with(true, "password");
-    let server = &fixture.server;
+    every_user_logs_in(&fixture.server);
+    refused_as_a_wrong_password(&fixture.server, &[("alice", "wrong"), ("mallory", "x")]);
+}
+
+/// Every test user logs in with psql over TLS, reads the table, and
+/// `\conninfo` says the connection is TLS.
+fn every_user_logs_in(server: &Server) {
     for (user, password) in USERS {
         let out = psql(
             server,
             &format!("user={user} sslmode=require"),
             password,
-            &["-c", "SELECT count(*) FROM t"],
+            &["-c", "SELECT count(*) FROM t", "-c", "\\conninfo"],
         );
-        assert!(out.success() && out.stdout == "4\n", "{user}: {out}");
+        assert!(out.success(), "{user}: {out}\n{}", server.log());
+        assert!(out.stdout.starts_with("4\n"), "{user}: {out}");
+        assert!(
+            out.stdout.contains("SSL connection (protocol: TLSv1.3"),
+            "{user}: {out}"
+        );
     }
-    for (user, password) in [("alice", "wrong"), ("mallory", "x")] {
+}
+
+/// Each (user, password) is refused with the wrong-password error.
+fn refused_as_a_wrong_password(server: &Server, attempts: &[(&str, &str)]) {
+    for (user, password) in attempts {
         let out = psql(
             server,
             &format!("user={user} sslmode=require"),
             password,
             &[],
         );
+        assert!(!out.success(), "{user}: {out}");
         assert!(
             out.stderr.contains(&format!(
                 "FATAL:  password authentication failed for user \"{user}\""
