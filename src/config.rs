@@ -5,6 +5,7 @@
 //! cache in `cache/`, the importer's Graft state in `writer/`. Unknown keys are
 //! errors, so a typo never silently falls back to a default.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -35,6 +36,60 @@ pub struct Config {
     /// Delay added to every object-store request the replica makes, to
     /// measure prefetching as if the store were remote. For benchmarks.
     pub simulated_latency: Option<LatencyConfig>,
+    /// TLS for Postgres clients; without it SSLRequest is answered 'N'.
+    pub tls: Option<TlsConfig>,
+    /// How clients authenticate (trust by default).
+    #[serde(default)]
+    pub auth: AuthConfig,
+}
+
+/// The server's certificate and whether plaintext clients are refused.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM file: the server certificate, then any intermediates.
+    pub cert: PathBuf,
+    /// PEM file: the certificate's private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+    /// Refuse clients that do not ask for TLS, like a Postgres whose
+    /// pg_hba.conf has only `hostssl` lines.
+    #[serde(default)]
+    pub require: bool,
+}
+
+/// Client authentication: the method and the users it knows.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    pub method: AuthMethod,
+    /// User name → credentials.
+    pub users: BTreeMap<String, UserConfig>,
+}
+
+/// pg_hba.conf's method names.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthMethod {
+    /// Every user is let in without a password.
+    #[default]
+    Trust,
+    /// SCRAM-SHA-256 (and SCRAM-SHA-256-PLUS over TLS).
+    #[serde(rename = "scram-sha-256")]
+    ScramSha256,
+    /// The password in clear text (only sensible over TLS).
+    Password,
+}
+
+/// One user's password: in the file or in an environment variable. Either
+/// holds a plaintext password or a Postgres SCRAM verifier
+/// (`SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>`, what
+/// `pg_authid.rolpassword` holds), as `CREATE ROLE ... PASSWORD` takes either.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    pub password: Option<String>,
+    /// Name of the environment variable holding the password.
+    pub password_env: Option<String>,
 }
 
 /// An artificial delay per object-store request (and per byte).
@@ -146,7 +201,7 @@ impl Config {
         {
             bail!("store.bucket {bucket:?} is not a valid bucket name");
         }
-        Ok(())
+        self.auth.validate()
     }
 
     /// Applies command-line overrides on top of the file.
@@ -190,6 +245,28 @@ impl Config {
     }
 }
 
+impl AuthConfig {
+    fn validate(&self) -> anyhow::Result<()> {
+        match self.method {
+            AuthMethod::Trust if !self.users.is_empty() => bail!(
+                "auth.users is set but auth.method is \"trust\", which asks no password: \
+                 set method = \"scram-sha-256\" to use them"
+            ),
+            AuthMethod::ScramSha256 | AuthMethod::Password if self.users.is_empty() => {
+                bail!("auth.method needs at least one user in auth.users")
+            }
+            _ => {}
+        }
+        for (name, user) in &self.users {
+            match (&user.password, &user.password_env) {
+                (Some(_), None) | (None, Some(_)) => {}
+                _ => bail!("auth.users.{name}: set exactly one of password and password_env"),
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,5 +306,40 @@ mod tests {
         assert!(Config::parse("listen = \"nowhere\"").is_err());
         assert!(Config::parse("[replica]\npoll_interval_ms = 0").is_err());
         assert!(Config::parse("[store]\ntype = \"ftp\"").is_err());
+    }
+
+    #[test]
+    fn tls_and_auth_parse() {
+        let config = Config::parse(
+            r#"
+            [tls]
+            cert = "server.crt"
+            key = "server.key"
+            require = true
+
+            [auth]
+            method = "scram-sha-256"
+            users.alice = { password = "secret" }
+            users.app = { password_env = "APP_PASSWORD" }
+            "#,
+        )
+        .unwrap();
+        let tls = config.tls.unwrap();
+        assert!(tls.require);
+        assert_eq!(config.auth.method, AuthMethod::ScramSha256);
+        assert_eq!(config.auth.users.len(), 2);
+        let defaults = Config::parse("").unwrap();
+        assert!(defaults.tls.is_none());
+        assert_eq!(defaults.auth.method, AuthMethod::Trust);
+    }
+
+    #[test]
+    fn bad_auth_is_an_error() {
+        let err = |text: &str| format!("{:#}", Config::parse(text).unwrap_err());
+        assert!(err("[auth]\nmethod = \"md5\"").contains("unknown variant"));
+        assert!(err("[auth]\nmethod = \"scram-sha-256\"").contains("at least one user"));
+        assert!(err("[auth]\nusers.a = { password = \"x\" }").contains("trust"));
+        assert!(err("[auth]\nmethod = \"password\"\nusers.a = {}").contains("exactly one of"));
+        assert!(err("[tls]\ncert = \"c\"").contains("missing field `key`"));
     }
 }

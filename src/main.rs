@@ -1,4 +1,4 @@
-//! The `graftgres` command line: `serve`, `import` and `sync`.
+//! The `graftgres` command line: `serve`, `import`, `sync` and `passwd`.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use graftgres::config::Config;
 use graftgres::replica::remote::{Remote, export_s3_environment};
 use graftgres::replica::{Replica, manifest};
+use graftgres::wire::auth::{DEFAULT_ITERATIONS, Verifier};
 use graftgres::{demo, wire, writer};
 
 /// A Postgres-wire-compatible read replica for SQLite databases in object storage.
@@ -63,6 +64,16 @@ enum Command {
         /// How often to look for changes, in milliseconds.
         #[arg(long, default_value_t = 1000)]
         interval_ms: u64,
+    },
+    /// Print the SCRAM-SHA-256 verifier of a password, for `[auth.users]`.
+    /// The password is read from the terminal (twice, not echoed) or from
+    /// the first line of standard input.
+    Passwd {
+        /// The user name (only shown in the printed config line).
+        user: String,
+        /// PBKDF2 iterations; more makes a guess costlier (and a login).
+        #[arg(long, default_value_t = DEFAULT_ITERATIONS)]
+        iterations: usize,
     },
 }
 
@@ -141,6 +152,47 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Duration::from_millis(interval_ms.max(1)),
             )
         }
+        Command::Passwd { user, iterations } => {
+            anyhow::ensure!(iterations > 0, "--iterations must be at least 1");
+            let password = read_password(&user)?;
+            let verifier = Verifier::generate(&password, iterations);
+            println!(
+                "users.{} = {{ password = \"{verifier}\" }}",
+                toml_key(&user)
+            );
+            Ok(())
+        }
+    }
+}
+
+/// The password for `passwd`: prompted for twice on a terminal, else the
+/// first line of standard input.
+fn read_password(user: &str) -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    let password = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("Password for {user}: "))?;
+        let again = rpassword::prompt_password("Again: ")?;
+        anyhow::ensure!(first == again, "the passwords differ");
+        first
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    };
+    anyhow::ensure!(!password.is_empty(), "empty password");
+    Ok(password)
+}
+
+/// `user` as a TOML key: bare when it can be, else quoted.
+fn toml_key(user: &str) -> String {
+    let bare = !user.is_empty()
+        && user
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare {
+        user.to_owned()
+    } else {
+        toml::Value::String(user.to_owned()).to_string()
     }
 }
 
@@ -152,13 +204,14 @@ fn serve(config: Config) -> anyhow::Result<()> {
         if let Some(listen) = config.metrics_listen {
             graftgres::telemetry::install(listen)?;
         }
+        let security = wire::Security::from_config(&config)?;
         let replica = Arc::new(Replica::new(&config)?);
         let listener = wire::bind(config.listen()).await?;
         let addr = listener.local_addr()?;
         println!("graftgres listening on {addr}");
         std::io::stdout().flush()?;
         tracing::info!(%addr, "ready");
-        wire::serve(listener, replica).await
+        wire::serve(listener, replica, security).await
     })
 }
 

@@ -13,45 +13,13 @@ mod oracle;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
 use common::*;
 use oracle::*;
 
-const JAR: &str = "/usr/share/java/postgresql.jar";
-
-fn java_available() -> bool {
-    let works = |tool: &str| {
-        Command::new(tool)
-            .arg("-version")
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false)
-    };
-    works("java") && works("javac") && Path::new(JAR).exists()
-}
-
-/// Compiles CatalogMeta.java into `dir`.
-fn compile(dir: &TestDir) -> std::path::PathBuf {
-    let classes = dir.join("classes");
-    std::fs::create_dir_all(&classes).unwrap();
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/CatalogMeta.java");
-    let mut cmd = Command::new("javac");
-    cmd.args(["-cp", JAR, "-d"]).arg(&classes).arg(source);
-    let out = run(cmd, COMMAND_TIMEOUT);
-    assert!(out.success(), "javac failed\n{out}");
-    classes
-}
-
 fn meta(classes: &Path, port: u16, user: &str, mode: &str) -> Run {
-    let mut cmd = Command::new("java");
-    cmd.arg("-cp")
-        .arg(format!("{JAR}:{}", classes.display()))
-        .arg("CatalogMeta")
-        .arg(format!("jdbc:postgresql://127.0.0.1:{port}/books"))
-        .arg(user)
-        .arg(mode);
-    run(cmd, COMMAND_TIMEOUT)
+    let url = format!("jdbc:postgresql://127.0.0.1:{port}/books");
+    java(classes, "CatalogMeta", &[&url, user, mode])
 }
 
 /// `## name` sections of one prepareThreshold run, keyed by
@@ -74,26 +42,14 @@ fn sections(text: &str) -> BTreeMap<String, Vec<String>> {
     out
 }
 
-fn skip() -> bool {
-    if java_available() {
-        return false;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "java, javac or {JAR} missing in CI; scripts/deps installs them"
-    );
-    eprintln!("skipping: java, javac or {JAR} missing");
-    true
-}
-
 #[test]
 fn jdbc_metadata_matches_postgres() {
-    if skip() || !require_oracle() {
+    if !java_available() || !require_oracle() {
         return;
     }
     let dir = TestDir::new();
     let (server, oracle) = books(&dir);
-    let classes = compile(&dir);
+    let classes = javac(&dir, "CatalogMeta");
 
     let ours = meta(&classes, server.port, "test", "meta");
     assert!(
@@ -156,7 +112,7 @@ fn jdbc_metadata_matches_postgres() {
 /// result 100 rows at a time (Execute with max_rows, PortalSuspended).
 #[test]
 fn jdbc_fetch_size_streams_a_big_table() {
-    if skip() {
+    if !java_available() {
         return;
     }
     let dir = TestDir::new();
@@ -172,7 +128,7 @@ fn jdbc_fetch_size_streams_a_big_table() {
     }
     import(&dir.data(), &file, "books");
     let server = Server::start(&dir.data());
-    let classes = compile(&dir);
+    let classes = javac(&dir, "CatalogMeta");
     let out = meta(&classes, server.port, "test", "fetch");
     assert!(out.success(), "{out}\n{}", server.log());
     let sections = sections(&out.stdout);

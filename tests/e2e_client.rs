@@ -529,18 +529,7 @@ fn startup_reports_hot_standby_parameters() {
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
         .unwrap();
-    let mut body = Vec::new();
-    body.extend_from_slice(&196608i32.to_be_bytes());
-    for (key, value) in [("user", "test"), ("database", "app")] {
-        body.extend_from_slice(key.as_bytes());
-        body.push(0);
-        body.extend_from_slice(value.as_bytes());
-        body.push(0);
-    }
-    body.push(0);
-    let mut message = ((body.len() + 4) as i32).to_be_bytes().to_vec();
-    message.extend_from_slice(&body);
-    stream.write_all(&message).unwrap();
+    stream.write_all(&startup_message("test", "app")).unwrap();
 
     let mut parameters = std::collections::HashMap::new();
     let mut saw_auth_ok = false;

@@ -8,35 +8,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
 
 use common::*;
-
-fn clients_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients")
-}
-
-/// Whether `program args` runs; if not, fails under CI and skips otherwise.
-fn available(what: &str, program: &str, args: &[&str]) -> bool {
-    let ok = Command::new(program)
-        .args(args)
-        .current_dir(clients_dir())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but {what} is missing: run scripts/deps test"
-        );
-        eprintln!("skipped: {what} is not installed (scripts/deps test installs it)");
-    }
-    ok
-}
 
 fn demo_server(dir: &TestDir) -> Server {
     Server::start_with(ServeOptions {

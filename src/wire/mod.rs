@@ -1,12 +1,14 @@
 //! The Postgres front end: accepting connections and speaking the protocol.
 //!
-//! pgwire does the framing, SSL negotiation (answered 'N' for now), and the
-//! extended-query state machine; this module supplies the startup handler
-//! ([`startup`]), the query handlers ([`query`]), per-session state
+//! pgwire does the framing, SSL negotiation (with the acceptor of [`tls`] when
+//! `[tls]` is set, else SSLRequest is answered 'N'), and the extended-query
+//! state machine; this module supplies the startup handler ([`startup`], with
+//! [`auth`] for passwords), the query handlers ([`query`]), per-session state
 //! ([`session`]) and value encoding ([`encode`]). Nothing here touches SQLite
 //! or the object store directly: reads go through [`crate::exec`], volumes
 //! through [`crate::replica`].
 
+pub mod auth;
 pub mod cancel;
 pub mod copy;
 pub mod cursor;
@@ -14,6 +16,7 @@ pub mod encode;
 pub mod query;
 pub mod session;
 pub mod startup;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,11 +25,14 @@ use pgwire::api::PgWireServerHandlers;
 use pgwire::error::{ErrorInfo, PgWireError};
 use tokio::net::TcpListener;
 
+use crate::config::Config;
 use crate::error::PgError;
 use crate::replica::Replica;
+use auth::Auth;
 use cancel::{CancelRequests, Cancels};
 use query::QueryHandler;
 use startup::StartupHandler;
+use tls::Tls;
 
 impl From<PgError> for PgWireError {
     fn from(err: PgError) -> Self {
@@ -46,11 +52,33 @@ pub struct Handlers {
     cancel: Arc<CancelRequests>,
 }
 
+/// How clients connect: TLS and authentication, from `[tls]` and `[auth]`.
+pub struct Security {
+    pub tls: Option<Tls>,
+    pub auth: Auth,
+}
+
+impl Security {
+    /// Loads the certificate and resolves every user's password; errors
+    /// name the config key, and stop the server before it listens.
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+        let tls = config.tls.as_ref().map(Tls::load).transpose()?;
+        let auth = Auth::new(&config.auth, tls.as_ref())?;
+        Ok(Self { tls, auth })
+    }
+}
+
 impl Handlers {
-    pub fn new(replica: Arc<Replica>) -> Self {
+    pub fn new(replica: Arc<Replica>, security: Security) -> Self {
         let cancels = Arc::new(Cancels::default());
+        let require_tls = security.tls.as_ref().is_some_and(|tls| tls.require);
         Self {
-            startup: Arc::new(StartupHandler::new(replica, cancels.clone())),
+            startup: Arc::new(StartupHandler::new(
+                replica,
+                cancels.clone(),
+                security.auth,
+                require_tls,
+            )),
             query: Arc::new(QueryHandler::new()),
             cancel: Arc::new(CancelRequests(cancels)),
         }
@@ -76,8 +104,20 @@ impl PgWireServerHandlers for Handlers {
 }
 
 /// Accepts connections until the process ends.
-pub async fn serve(listener: TcpListener, replica: Arc<Replica>) -> anyhow::Result<()> {
-    let handlers = Arc::new(Handlers::new(replica));
+pub async fn serve(
+    listener: TcpListener,
+    replica: Arc<Replica>,
+    security: Security,
+) -> anyhow::Result<()> {
+    tracing::info!(
+        tls = security.tls.is_some(),
+        require_tls = security.tls.as_ref().is_some_and(|tls| tls.require),
+        auth = ?security.auth.method(),
+        users = security.auth.users(),
+        "client security"
+    );
+    let acceptor = security.tls.as_ref().map(|tls| tls.acceptor.clone());
+    let handlers = Arc::new(Handlers::new(replica, security));
     loop {
         let (socket, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -88,9 +128,10 @@ pub async fn serve(listener: TcpListener, replica: Arc<Replica>) -> anyhow::Resu
         };
         let _ = socket.set_nodelay(true);
         let handlers = handlers.clone();
+        let acceptor = acceptor.clone();
         tokio::spawn(async move {
             tracing::debug!(%peer, "connection");
-            if let Err(err) = pgwire::tokio::process_socket(socket, None, handlers).await {
+            if let Err(err) = pgwire::tokio::process_socket(socket, acceptor, handlers).await {
                 tracing::debug!(%peer, %err, "connection ended with an error");
             }
         });

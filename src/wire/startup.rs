@@ -1,36 +1,61 @@
-//! Connection startup: pick the volume by database name, create the session,
-//! and report the server parameters a Postgres 15 hot standby reports.
+//! Connection startup: refuse plaintext when TLS is required, authenticate
+//! (trust, SCRAM or a password, see [`super::auth`]), then pick the volume by
+//! database name, create the session, and report the server parameters a
+//! Postgres 15 hot standby reports.
 //!
-//! No password is asked (trust authentication).
+//! The order is Postgres's: the transport check (pg_hba) comes before
+//! authentication, and the database is looked up only once the client has
+//! authenticated, so an unauthenticated client learns nothing of the volumes.
 
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use futures::Sink;
+use futures::{Sink, SinkExt};
 use pgwire::api::auth::{
-    ServerParameterProvider, finish_authentication, protocol_negotiation,
+    AuthDriver, AuthOutcome, ServerParameterProvider, finish_authentication, protocol_negotiation,
     save_startup_parameters_to_metadata,
 };
-use pgwire::api::{ClientInfo, METADATA_APPLICATION_NAME, METADATA_DATABASE, METADATA_USER};
+use pgwire::api::{
+    ClientInfo, METADATA_APPLICATION_NAME, METADATA_DATABASE, METADATA_USER, PgWireConnectionState,
+};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
-use pgwire::messages::startup::SecretKey;
+use pgwire::messages::startup::{Authentication, SecretKey};
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 
+use super::auth::Auth;
 use super::cancel::Cancels;
 use super::session::{REPORTED, Session};
+use super::tls;
 use crate::error::sqlstate;
 use crate::replica::Replica;
 
 pub struct StartupHandler {
     replica: Arc<Replica>,
     cancels: Arc<Cancels>,
+    auth: Auth,
+    require_tls: bool,
+    /// Runs the authentication mechanisms. It is never asked to complete the
+    /// startup: [`StartupHandler::start_session`] does, with our own pid,
+    /// cancel key and parameters, hence the empty parameter set.
+    driver: AuthDriver<Parameters>,
 }
 
 impl StartupHandler {
-    pub fn new(replica: Arc<Replica>, cancels: Arc<Cancels>) -> Self {
-        Self { replica, cancels }
+    pub fn new(
+        replica: Arc<Replica>,
+        cancels: Arc<Cancels>,
+        auth: Auth,
+        require_tls: bool,
+    ) -> Self {
+        Self {
+            replica,
+            cancels,
+            auth,
+            require_tls,
+            driver: AuthDriver::new(Parameters(HashMap::new())),
+        }
     }
 }
 
@@ -51,6 +76,22 @@ fn fatal(code: &str, message: String) -> PgWireError {
     )))
 }
 
+/// The startup user, as the session will know it.
+fn user<C: ClientInfo>(client: &C) -> String {
+    client
+        .metadata()
+        .get(METADATA_USER)
+        .cloned()
+        .unwrap_or_else(|| "postgres".into())
+}
+
+fn authenticating<C: ClientInfo>(client: &C) -> bool {
+    matches!(
+        client.state(),
+        PgWireConnectionState::AuthenticationInProgress
+    )
+}
+
 #[async_trait]
 impl pgwire::api::auth::StartupHandler for StartupHandler {
     async fn on_startup<C>(
@@ -63,16 +104,100 @@ impl pgwire::api::auth::StartupHandler for StartupHandler {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let PgWireFrontendMessage::Startup(startup) = message else {
-            return Ok(());
+        match self.step(client, message).await {
+            Err(err) if err.is_fatal() && !matches!(err, PgWireError::IoError(_)) => {
+                reject(client, err).await
+            }
+            result => result,
+        }
+    }
+}
+
+/// Sends a FATAL error and closes the connection, as Postgres does. Handing
+/// the error back to pgwire would send ReadyForQuery after it too (its error
+/// path is the one of queries), which asyncpg reports as a protocol
+/// violation. The error returned ends the connection's task: pgwire's attempt
+/// to report it finds the socket closed.
+async fn reject<C>(client: &mut C, err: PgWireError) -> PgWireResult<()>
+where
+    C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    let info = ErrorInfo::from(err);
+    tracing::debug!(code = %info.code, message = %info.message, "connection refused");
+    client
+        .send(PgWireBackendMessage::ErrorResponse(info.into()))
+        .await?;
+    client.close().await?;
+    Err(PgWireError::IoError(std::io::Error::new(
+        std::io::ErrorKind::ConnectionAborted,
+        "closed after a FATAL error",
+    )))
+}
+
+impl StartupHandler {
+    /// One startup message: the StartupMessage, then each password message.
+    async fn step<C>(&self, client: &mut C, message: PgWireFrontendMessage) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let outcome = match message {
+            PgWireFrontendMessage::Startup(startup) => {
+                protocol_negotiation(client, &startup).await?;
+                save_startup_parameters_to_metadata(client, &startup);
+                if self.require_tls && !client.is_secure() {
+                    let user = user(client);
+                    let database = client.metadata().get(METADATA_DATABASE).unwrap_or(&user);
+                    return Err(tls::refuse_plaintext(client, &user, database));
+                }
+                let Some(mechanism) = self.auth.mechanism(client.is_secure()) else {
+                    return self.start_session(client, None).await;
+                };
+                self.driver.begin_authentication(client, mechanism).await
+            }
+            PgWireFrontendMessage::PasswordMessageFamily(message) if authenticating(client) => {
+                self.driver.advance_authentication(client, message).await
+            }
+            _ if authenticating(client) => {
+                return Err(fatal(
+                    sqlstate::PROTOCOL_VIOLATION,
+                    "expected password response".into(),
+                ));
+            }
+            _ => return Ok(()),
         };
-        protocol_negotiation(client, &startup).await?;
-        save_startup_parameters_to_metadata(client, &startup);
+        match outcome {
+            Ok(AuthOutcome::InProgress) => Ok(()),
+            Ok(AuthOutcome::Authenticated { final_message, .. }) => {
+                self.start_session(client, final_message).await
+            }
+            Err(err) => Err(self.auth.failure(err, &user(client))),
+        }
+    }
+
+    /// After authentication (`final_message` is SCRAM's server signature):
+    /// opens the volume, creates the session and sends AuthenticationOk,
+    /// the parameters, BackendKeyData and ReadyForQuery.
+    async fn start_session<C>(
+        &self,
+        client: &mut C,
+        final_message: Option<Authentication>,
+    ) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if let Some(message) = final_message {
+            client
+                .feed(PgWireBackendMessage::Authentication(message))
+                .await?;
+        }
+        let user = user(client);
         let metadata = client.metadata();
-        let user = metadata
-            .get(METADATA_USER)
-            .cloned()
-            .unwrap_or_else(|| "postgres".into());
         // Postgres's default database is the user's name.
         let database = metadata
             .get(METADATA_DATABASE)
@@ -113,7 +238,7 @@ impl pgwire::api::auth::StartupHandler for StartupHandler {
         client.session_extensions().insert(session);
         client.set_pid_and_secret_key(pid, secret);
         finish_authentication(client, &Parameters(parameters)).await?;
-        tracing::debug!(%database, pid, "session started");
+        tracing::debug!(%database, pid, secure = client.is_secure(), "session started");
         Ok(())
     }
 }

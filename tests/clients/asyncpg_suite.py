@@ -7,16 +7,10 @@ import asyncio
 import datetime
 import decimal
 import os
-import sys
 
 import asyncpg
 
-
-def check(label, got, want):
-    if got != want:
-        print(f"FAIL {label}: got {got!r}, want {want!r}", file=sys.stderr)
-        sys.exit(1)
-    print(f"ok {label}")
+from checks import check
 
 
 async def main():

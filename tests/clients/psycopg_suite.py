@@ -6,20 +6,14 @@ GG_DSN set; exits non-zero on the first failed check."""
 import datetime
 import decimal
 import os
-import sys
 
 import psycopg
 from psycopg import errors
 from psycopg.pq import TransactionStatus
 
+from checks import check
+
 DSN = os.environ["GG_DSN"]
-
-
-def check(label, got, want):
-    if got != want:
-        print(f"FAIL {label}: got {got!r}, want {want!r}", file=sys.stderr)
-        sys.exit(1)
-    print(f"ok {label}")
 
 
 def main():

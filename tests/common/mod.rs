@@ -477,6 +477,21 @@ impl Drop for Server {
 // Query helpers
 // ---------------------------------------------------------------------------
 
+/// A raw StartupMessage (protocol 3.0) for `user` and `database`.
+pub fn startup_message(user: &str, database: &str) -> Vec<u8> {
+    let mut body = 196608i32.to_be_bytes().to_vec();
+    for (key, value) in [("user", user), ("database", database)] {
+        body.extend_from_slice(key.as_bytes());
+        body.push(0);
+        body.extend_from_slice(value.as_bytes());
+        body.push(0);
+    }
+    body.push(0);
+    let mut message = ((body.len() + 4) as i32).to_be_bytes().to_vec();
+    message.extend(body);
+    message
+}
+
 /// SQLSTATE of a tokio-postgres error, or a description if it has none.
 pub fn sqlstate(err: &tokio_postgres::Error) -> String {
     match err.code() {
@@ -549,6 +564,69 @@ pub async fn count(client: &tokio_postgres::Client, table: &str) -> i64 {
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e:?}"))
         .get(0)
+}
+
+// ---------------------------------------------------------------------------
+// Client programs (tests/clients/)
+// ---------------------------------------------------------------------------
+
+/// The folder of the client scripts and programs.
+pub fn clients_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients")
+}
+
+/// Whether `program args` runs; if not, fails under CI and skips otherwise.
+pub fn available(what: &str, program: &str, args: &[&str]) -> bool {
+    let ok = Command::new(program)
+        .args(args)
+        .current_dir(clients_dir())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but {what} is missing: run scripts/deps test"
+        );
+        eprintln!("skipped: {what} is not installed (scripts/deps test installs it)");
+    }
+    ok
+}
+
+/// pgjdbc (Debian `libpostgresql-jdbc-java`).
+pub const PGJDBC_JAR: &str = "/usr/share/java/postgresql.jar";
+
+/// Whether java, javac and pgjdbc are there; if not, fails under CI and
+/// skips otherwise.
+pub fn java_available() -> bool {
+    available("java", "java", &["-version"])
+        && available("javac", "javac", &["-version"])
+        && available("pgjdbc", "test", &["-f", PGJDBC_JAR])
+}
+
+/// Compiles `tests/clients/{name}.java` against pgjdbc into DIR/classes.
+pub fn javac(dir: &TestDir, name: &str) -> PathBuf {
+    let classes = dir.join("classes");
+    std::fs::create_dir_all(&classes).unwrap();
+    let mut cmd = Command::new("javac");
+    cmd.args(["-cp", PGJDBC_JAR, "-d"])
+        .arg(&classes)
+        .arg(clients_dir().join(format!("{name}.java")));
+    let out = run(cmd, COMMAND_TIMEOUT);
+    assert!(out.success(), "javac {name}.java failed\n{out}");
+    classes
+}
+
+/// `java -cp PGJDBC:CLASSES MAIN ARGS...`, run to completion.
+pub fn java(classes: &Path, main: &str, args: &[&str]) -> Run {
+    let mut cmd = Command::new("java");
+    cmd.arg("-cp")
+        .arg(format!("{PGJDBC_JAR}:{}", classes.display()))
+        .arg(main)
+        .args(args);
+    run(cmd, COMMAND_TIMEOUT)
 }
 
 /// Whether `python3 -c 'import moto.server, boto3'` works.
