@@ -112,11 +112,11 @@ impl PageStore {
         }
     }
 
-    /// Pins the pages of `pack`, which hold the volume as of `snapshot`
-    /// (the snapshot at the pack's LSN). Returns how many were pinned: pages
-    /// past the pinned budget, or not stored in `snapshot`, are skipped.
-    pub fn pin(&self, snapshot: &Snapshot, pack: &Pack) -> usize {
-        debug_assert_eq!(snapshot.lsn(), pack.lsn);
+    /// Pins the pages of `pack`, under where its snapshot says they live.
+    /// Returns how many were pinned: pages past the pinned budget, or never
+    /// written, are skipped.
+    pub fn pin(&self, pack: &Pack) -> usize {
+        let snapshot = &pack.snapshot;
         let budget = self.memory.capacity() / PINNED_SHARE;
         let mut pinned = self.pinned.write();
         let mut count = 0;

@@ -3,8 +3,8 @@
 //! [`Replica`] owns the object-store handle, the page cache shared by all
 //! volumes, and the volumes this process has opened (by Postgres database
 //! name). Opening a volume resolves its name ([`manifest`]) and reads its
-//! snapshot pack ([`pack`]) in one round, builds a [`snapshot::Snapshot`]
-//! from the pack's commits (or from the log, without a pack), pins the
+//! snapshot pack ([`pack`]) in one round, takes the pack's
+//! [`snapshot::Snapshot`] (or builds one from the log), pins the
 //! pack's interior pages, registers the volume with the SQLite VFS and
 //! starts following it. Only this module talks to the object store.
 
@@ -19,7 +19,6 @@ pub mod stats;
 pub mod vfs;
 pub mod volume;
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -153,7 +152,7 @@ impl Replica {
             return Ok(None);
         };
         let pack = match pack {
-            Ok(pack) => pack.filter(|(pack, _)| pack.log == log),
+            Ok(pack) => pack.filter(|(pack, _)| pack.log() == &log),
             Err(err) => {
                 tracing::warn!(volume = name, %err, "cannot read the snapshot pack");
                 None
@@ -166,23 +165,23 @@ impl Replica {
                 bytes: pack.as_ref().map_or(0, |(_, bytes)| *bytes as u64),
                 ..Default::default()
             },
-            pack_lsn: pack.as_ref().map(|(pack, _)| pack.lsn),
+            pack_lsn: pack.as_ref().map(|(pack, _)| pack.lsn()),
             pinned_pages: 0,
         };
-        let commits = match &pack {
-            Some((pack, _)) => Cow::Borrowed(&pack.commits),
+        let snapshot = match &pack {
+            Some((pack, _)) => pack.snapshot.clone(),
             None => {
-                let (commits, rounds) = volume::read_log(&self.remote, &log).await?;
-                opened.cost.requests += 1 + commits.len() as u64;
+                let (snapshot, requests, rounds) = volume::read_log(&self.remote, &log).await?;
+                opened.cost.requests += requests;
                 opened.cost.rounds += rounds;
-                Cow::Owned(commits)
+                snapshot
             }
         };
-        let volume = Volume::open(name, log, &commits, self.remote.clone(), self.pages.clone())?;
+        let volume = Volume::open(name, snapshot, self.remote.clone(), self.pages.clone());
         if let Some((pack, _)) = &pack
             && self.config.prefetch
         {
-            opened.pinned_pages = self.pages.pin(&volume.latest(), pack);
+            opened.pinned_pages = self.pages.pin(pack);
         }
         tracing::info!(volume = name, %opened, "volume ready");
         volume.follow(self.config.poll_interval());

@@ -6,8 +6,11 @@
 //! segments' frames, so fetching them means fetching ~10% of the database's
 //! bytes for ~1% of its pages. The importer, which has the whole file at
 //! hand, therefore writes `graftgres/packs/{name}` after each push: the
-//! log's commits up to one LSN, and the schema and interior pages of every
-//! B-tree as of that LSN, zstd-compressed.
+//! snapshot at one LSN (where each page lives: the live frames and a frame
+//! number per page, so its size follows the volume's, not the log's), and
+//! the schema and interior pages of every B-tree as of that LSN,
+//! zstd-compressed. It is also what keeps opening fast as the log grows:
+//! a replica never reads the commits before the pack's LSN.
 //!
 //! A pack is only a hint. A replica that finds none (or one it cannot
 //! decode, or one for another log) opens from the log as before; one that
@@ -15,27 +18,25 @@
 //! where the snapshot says they live (segment, frame, page), which never
 //! changes, so a page a later commit rewrote is simply never looked up.
 
+use std::sync::Arc;
+
 use bilrost::{Message, OwnedMessage};
 use bytes::Bytes;
-use graft::core::LogId;
-use graft::core::commit::Commit;
+use graft::core::{LogId, SegmentId};
 use object_store::path::Path;
 
 use super::remote::{Remote, RemoteError};
-use super::snapshot::PAGE_SIZE;
+use super::snapshot::{FrameRef, PAGE_SIZE, Parts, Snapshot};
 
 /// Bumped when the encoding changes; a replica ignores other versions.
 const VERSION: u32 = 1;
 
-/// A volume's commits and interior pages as of one LSN.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A volume's snapshot and interior pages as of one LSN.
+#[derive(Debug, Clone)]
 pub struct Pack {
-    pub log: LogId,
-    /// LSN of the last commit; the pages are as of this LSN.
-    pub lsn: u64,
-    /// Every commit of the log from LSN 1 to `lsn`, in order.
-    pub commits: Vec<Commit>,
-    /// Page numbers, ascending, and their contents back to back.
+    pub snapshot: Snapshot,
+    /// Page numbers, ascending, and their contents back to back, as of
+    /// the snapshot.
     pub pages: Vec<u32>,
     pub data: Bytes,
 }
@@ -50,25 +51,63 @@ struct Encoded {
     #[bilrost(3)]
     lsn: u64,
     #[bilrost(4)]
-    commits: Vec<Commit>,
+    page_count: u32,
     #[bilrost(5)]
-    pages: Vec<u32>,
+    frames: Vec<EncodedFrame>,
+    /// Per page: 0, or the index in `frames` + 1.
     #[bilrost(6)]
+    slots: Vec<u32>,
+    #[bilrost(7)]
+    pages: Vec<u32>,
+    #[bilrost(8)]
     data: Bytes,
 }
 
+#[derive(Message)]
+struct EncodedFrame {
+    #[bilrost(1)]
+    sid: SegmentId,
+    #[bilrost(2)]
+    start: u64,
+    #[bilrost(3)]
+    end: u64,
+    #[bilrost(4)]
+    pages: Vec<u32>,
+}
+
 impl Pack {
+    pub fn log(&self) -> &LogId {
+        self.snapshot.log()
+    }
+
+    pub fn lsn(&self) -> u64 {
+        self.snapshot.lsn()
+    }
+
     /// Page `i` of [`Pack::pages`].
     pub fn page(&self, i: usize) -> Bytes {
         self.data.slice(i * PAGE_SIZE..(i + 1) * PAGE_SIZE)
     }
 
     pub fn encode(&self) -> Bytes {
+        let parts = self.snapshot.parts();
+        let frames = parts
+            .frames
+            .iter()
+            .map(|f| EncodedFrame {
+                sid: f.sid.clone(),
+                start: f.bytes.start as u64,
+                end: f.bytes.end as u64,
+                pages: f.pages.clone(),
+            })
+            .collect();
         let encoded = Encoded {
             version: VERSION,
-            log: self.log.clone(),
-            lsn: self.lsn,
-            commits: self.commits.clone(),
+            log: self.log().clone(),
+            lsn: parts.lsn,
+            page_count: parts.page_count,
+            frames,
+            slots: parts.slots,
             pages: self.pages.clone(),
             data: self.data.clone(),
         };
@@ -82,38 +121,48 @@ impl Pack {
         if encoded.version != VERSION {
             return Err(format!("pack version {}", encoded.version));
         }
-        let pack = Pack {
-            log: encoded.log,
+        let frames = encoded
+            .frames
+            .into_iter()
+            .map(|f| {
+                let (start, end) = (to_usize(f.start)?, to_usize(f.end)?);
+                if start >= end || !f.pages.windows(2).all(|w| w[0] < w[1]) {
+                    return Err(format!("frame {start}..{end} of {} is malformed", f.sid));
+                }
+                Ok(Arc::new(FrameRef {
+                    sid: f.sid,
+                    bytes: start..end,
+                    pages: f.pages,
+                }))
+            })
+            .collect::<Result<_, String>>()?;
+        let parts = Parts {
             lsn: encoded.lsn,
-            commits: encoded.commits,
+            page_count: encoded.page_count,
+            frames,
+            slots: encoded.slots,
+        };
+        let pack = Pack {
+            snapshot: Snapshot::from_parts(encoded.log, parts)?,
             pages: encoded.pages,
             data: encoded.data,
         };
-        pack.check()?;
-        Ok(pack)
-    }
-
-    /// The invariants a reader relies on.
-    fn check(&self) -> Result<(), String> {
-        if self.data.len() != self.pages.len() * PAGE_SIZE {
+        if pack.data.len() != pack.pages.len() * PAGE_SIZE {
             return Err(format!(
                 "{} bytes for {} pages",
-                self.data.len(),
-                self.pages.len()
+                pack.data.len(),
+                pack.pages.len()
             ));
         }
-        if !self.pages.windows(2).all(|w| w[0] < w[1]) || self.pages.first() == Some(&0) {
+        if !pack.pages.windows(2).all(|w| w[0] < w[1]) || pack.pages.first() == Some(&0) {
             return Err("page numbers are not ascending".into());
         }
-        let lsns: Vec<u64> = self.commits.iter().map(|c| c.lsn().into()).collect();
-        if lsns != (1..=self.lsn).collect::<Vec<_>>() {
-            return Err(format!("commits {lsns:?} are not 1..={}", self.lsn));
-        }
-        if self.commits.iter().any(|c| c.log() != &self.log) {
-            return Err("a commit of another log".into());
-        }
-        Ok(())
+        Ok(pack)
     }
+}
+
+fn to_usize(n: u64) -> Result<usize, String> {
+    usize::try_from(n).map_err(|_| format!("offset {n} is out of range"))
 }
 
 fn pack_path(name: &str) -> Path {
@@ -143,46 +192,61 @@ pub async fn put(remote: &Remote, name: &str, pack: &Pack) -> Result<(), RemoteE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use graft::core::PageCount;
+    use graft::core::commit::{Commit, SegmentFrameIdx, SegmentIdx};
     use graft::core::lsn::LSN;
+    use graft::core::pageset::PageSet;
+    use graft::core::{PageCount, PageIdx};
 
+    /// A snapshot of `lsn` commits, each rewriting pages 1..=3 in one frame.
     fn pack(lsn: u64, pages: &[u32]) -> Pack {
         let log = LogId::random();
-        let commits = (1..=lsn)
-            .map(|l| Commit::new(log.clone(), LSN::new(l), PageCount::new(3)))
+        let commits: Vec<Commit> = (1..=lsn)
+            .map(|l| {
+                let mut set = PageSet::default();
+                for p in 1..=3 {
+                    set.insert(PageIdx::try_new(p).unwrap());
+                }
+                let frame = SegmentFrameIdx::new(100, PageIdx::try_new(3).unwrap());
+                let idx = SegmentIdx::new(SegmentId::random(), set)
+                    .with_frames([frame].into_iter().collect());
+                Commit::new(log.clone(), LSN::new(l), PageCount::new(3)).with_segment_idx(Some(idx))
+            })
             .collect();
         let mut data = Vec::new();
         for &p in pages {
             data.extend(std::iter::repeat_n(p as u8, PAGE_SIZE));
         }
         Pack {
-            log,
-            lsn,
-            commits,
+            snapshot: Snapshot::empty(log).apply_all(&commits).unwrap(),
             pages: pages.to_vec(),
             data: Bytes::from(data),
         }
     }
 
     #[test]
-    fn round_trips() {
-        let pack = pack(3, &[1, 2, 7]);
+    fn round_trips_with_only_the_live_frames() {
+        let pack = pack(3, &[1, 2, 3]);
         let decoded = Pack::decode(&pack.encode()).unwrap();
-        assert_eq!(decoded, pack);
-        assert_eq!(decoded.page(2)[0], 7);
+        assert_eq!(decoded.snapshot.parts(), pack.snapshot.parts());
+        assert_eq!((decoded.log(), decoded.lsn()), (pack.log(), 3));
+        assert_eq!(decoded.page(2)[0], 3);
+        assert_eq!((decoded.pages, decoded.data), (pack.pages, pack.data));
+        // Commits 1 and 2 wrote frames that commit 3 replaced whole.
+        assert_eq!(decoded.snapshot.parts().frames.len(), 1);
     }
 
     #[test]
     fn rejects_what_a_reader_could_not_trust() {
         assert!(Pack::decode(b"not zstd").is_err());
-        let mut gap = pack(3, &[1]);
-        gap.commits.remove(1);
-        assert!(Pack::decode(&gap.encode()).is_err());
         let mut unsorted = pack(1, &[2, 1]);
         unsorted.pages = vec![2, 1];
         assert!(Pack::decode(&unsorted.encode()).is_err());
         let mut short = pack(1, &[1, 2]);
         short.data = short.data.slice(..PAGE_SIZE);
         assert!(Pack::decode(&short.encode()).is_err());
+        let encoded = pack(2, &[1]).encode();
+        let raw = zstd::stream::decode_all(&encoded[..]).unwrap();
+        let truncated = zstd::bulk::compress(&raw[..raw.len() - 9], 3).unwrap();
+        assert!(Pack::decode(&truncated).is_err());
     }
 }

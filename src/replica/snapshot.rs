@@ -125,18 +125,30 @@ impl Snapshot {
 
     /// The snapshot after `commit`, which must be the next commit of the log.
     pub fn apply(&self, commit: &Commit) -> Result<Snapshot, String> {
-        let lsn: u64 = commit.lsn().into();
-        if lsn != self.lsn + 1 {
-            return Err(format!(
-                "commit {lsn} does not follow snapshot {} of log {}",
-                self.lsn, self.log
-            ));
-        }
-        let page_count = commit.page_count().to_u32();
+        self.apply_all(std::slice::from_ref(commit))
+    }
+
+    /// The snapshot after `commits`, the next commits of the log in order.
+    /// The page map is copied once, however many commits there are.
+    pub fn apply_all(&self, commits: &[Commit]) -> Result<Snapshot, String> {
+        let mut lsn = self.lsn;
+        let mut page_count = self.page_count;
         let mut slots = Vec::clone(&self.slots);
-        slots.resize(page_count as usize, 0);
         let mut frames = Vec::clone(&self.frames);
-        if let Some(index) = commit.segment_idx() {
+        for commit in commits {
+            let next: u64 = commit.lsn().into();
+            if next != lsn + 1 {
+                return Err(format!(
+                    "commit {next} does not follow snapshot {lsn} of log {}",
+                    self.log
+                ));
+            }
+            lsn = next;
+            page_count = commit.page_count().to_u32();
+            slots.resize(page_count as usize, 0);
+            let Some(index) = commit.segment_idx() else {
+                continue;
+            };
             for range in index.iter_frames(|_| true) {
                 let pages: Vec<u32> = range.pageset.iter().map(PageIdx::to_u32).collect();
                 frames.push(Arc::new(FrameRef {
@@ -160,6 +172,75 @@ impl Snapshot {
             frames: Arc::new(frames),
         })
     }
+
+    /// What the snapshot is made of, with the frames no page maps to any
+    /// more left out: its size follows the volume's, not the log's.
+    pub fn parts(&self) -> Parts {
+        let mut renumber = vec![0u32; self.frames.len() + 1];
+        let mut frames = Vec::new();
+        let slots = self
+            .slots
+            .iter()
+            .map(|&slot| {
+                if slot == 0 {
+                    return 0;
+                }
+                if renumber[slot as usize] == 0 {
+                    frames.push(self.frames[slot as usize - 1].clone());
+                    renumber[slot as usize] = frames.len() as u32;
+                }
+                renumber[slot as usize]
+            })
+            .collect();
+        Parts {
+            lsn: self.lsn,
+            page_count: self.page_count,
+            frames,
+            slots,
+        }
+    }
+
+    /// The snapshot `parts` describe, checked.
+    pub fn from_parts(log: LogId, parts: Parts) -> Result<Snapshot, String> {
+        if parts.slots.len() != parts.page_count as usize {
+            return Err(format!(
+                "{} page slots for {} pages",
+                parts.slots.len(),
+                parts.page_count
+            ));
+        }
+        for (i, &slot) in parts.slots.iter().enumerate() {
+            let page = i as u32 + 1;
+            let holds = match slot {
+                0 => true,
+                n => parts
+                    .frames
+                    .get(n as usize - 1)
+                    .is_some_and(|f| f.position(page).is_some()),
+            };
+            if !holds {
+                return Err(format!("page {page} maps to frame {slot}, which lacks it"));
+            }
+        }
+        Ok(Snapshot {
+            log,
+            lsn: parts.lsn,
+            page_count: parts.page_count,
+            slots: Arc::new(parts.slots),
+            frames: Arc::new(parts.frames),
+        })
+    }
+}
+
+/// A snapshot's contents (see [`Snapshot::parts`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parts {
+    pub lsn: u64,
+    pub page_count: u32,
+    /// The frames pages map to.
+    pub frames: Vec<Arc<FrameRef>>,
+    /// Per page, 0 if never written, else its frame's index in `frames` + 1.
+    pub slots: Vec<u32>,
 }
 
 #[cfg(test)]
@@ -232,6 +313,35 @@ mod tests {
             .unwrap();
         assert_eq!(s3.page_count(), 1);
         assert_eq!(s3.locate(2), None);
+    }
+
+    #[test]
+    fn parts_keep_only_live_frames_and_rebuild_the_snapshot() {
+        let log = LogId::random();
+        let commits = [
+            commit(&log, 1, 3, &[1, 2, 3], &[(100, 2), (50, 3)]),
+            commit(&log, 2, 5, &[1, 2, 5], &[(70, 5)]),
+        ];
+        let one_by_one = Snapshot::empty(log.clone())
+            .apply(&commits[0])
+            .unwrap()
+            .apply(&commits[1])
+            .unwrap();
+        let at_once = Snapshot::empty(log.clone()).apply_all(&commits).unwrap();
+        let parts = at_once.parts();
+        assert_eq!(parts, one_by_one.parts());
+        // Frame 0..100 of commit 1 (pages 1, 2) is dead: both were rewritten.
+        assert_eq!(parts.frames.len(), 2);
+        assert_eq!(parts.slots, vec![1, 1, 2, 0, 1]);
+        let rebuilt = Snapshot::from_parts(log.clone(), parts.clone()).unwrap();
+        for page in 0..=6 {
+            assert_eq!(rebuilt.locate(page), at_once.locate(page), "page {page}");
+        }
+        assert_eq!((rebuilt.lsn(), rebuilt.page_count()), (2, 5));
+        // A slot pointing at a frame that lacks the page is refused.
+        let mut wrong = parts;
+        wrong.slots[2] = 1;
+        assert!(Snapshot::from_parts(log, wrong).is_err());
     }
 
     #[test]

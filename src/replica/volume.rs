@@ -1,9 +1,9 @@
 //! A followed volume: its newest snapshot, kept current by polling the log.
 //!
-//! A volume opens at the snapshot its commits make: read from its snapshot
-//! pack, or else by listing the log once and reading the commits
-//! concurrently ([`read_log`]). After that the follower asks for the next LSN every poll interval, so a new
-//! commit is visible within one interval plus one round trip. Readers pin a
+//! A volume opens at the snapshot of its snapshot pack, or else at the one
+//! its commits make, listed once and read concurrently ([`read_log`]).
+//! After that the follower asks for the next LSN every poll interval, so a
+//! new commit is visible within one interval plus one round trip. Readers pin a
 //! snapshot (see the VFS) and are never affected by a swap.
 
 use std::sync::Arc;
@@ -37,38 +37,37 @@ pub struct Volume {
     latest: RwLock<Arc<Snapshot>>,
 }
 
-/// Reads every commit of `log`: a LIST, then the commits, at most
-/// [`OPEN_CONCURRENCY`] at once. Returns them with the rounds that took.
-pub async fn read_log(remote: &Remote, log: &LogId) -> Result<(Vec<Commit>, u64), VolumeError> {
+/// The snapshot of `log`'s newest commit, read from the log itself: a LIST,
+/// then the commits, at most [`OPEN_CONCURRENCY`] at once. Returns it with
+/// the requests and rounds that took.
+pub async fn read_log(remote: &Remote, log: &LogId) -> Result<(Snapshot, u64, u64), VolumeError> {
     let lsns = remote.list_commits(log).await?;
+    let requests = 1 + lsns.len() as u64;
     let rounds = 1 + lsns.len().div_ceil(OPEN_CONCURRENCY) as u64;
     let commits: Vec<Option<Commit>> = stream::iter(lsns)
         .map(|lsn| async move { remote.get_commit(log, lsn).await })
         .buffered(OPEN_CONCURRENCY)
         .try_collect()
         .await?;
-    Ok((commits.into_iter().flatten().collect(), rounds))
+    let commits: Vec<Commit> = commits.into_iter().flatten().collect();
+    let snapshot = Snapshot::empty(log.clone())
+        .apply_all(&commits)
+        .map_err(|reason| VolumeError::Inconsistent {
+            log: log.clone(),
+            reason,
+        })?;
+    Ok((snapshot, requests, rounds))
 }
 
 impl Volume {
-    /// Opens volume `name` at the snapshot that `commits` make: every
-    /// commit of `log` from LSN 1, in order (from [`read_log`] or a pack).
+    /// Opens volume `name` at `snapshot` (from a pack, or the snapshot the
+    /// commits of [`read_log`] make).
     pub fn open(
         name: &str,
-        log: LogId,
-        commits: &[Commit],
+        snapshot: Snapshot,
         remote: Remote,
         pages: Arc<PageStore>,
-    ) -> Result<Arc<Self>, VolumeError> {
-        let mut snapshot = Snapshot::empty(log.clone());
-        for commit in commits {
-            snapshot = snapshot
-                .apply(commit)
-                .map_err(|reason| VolumeError::Inconsistent {
-                    log: log.clone(),
-                    reason,
-                })?;
-        }
+    ) -> Arc<Self> {
         tracing::info!(
             volume = name,
             lsn = snapshot.lsn(),
@@ -76,12 +75,12 @@ impl Volume {
             frames = snapshot.frame_count(),
             "opened volume"
         );
-        Ok(Arc::new(Self {
+        Arc::new(Self {
             name: name.to_owned(),
             remote,
             pages,
             latest: RwLock::new(Arc::new(snapshot)),
-        }))
+        })
     }
 
     pub fn name(&self) -> &str {

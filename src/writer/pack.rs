@@ -1,5 +1,6 @@
 //! Writes a volume's snapshot pack (see [`crate::replica::pack`]) after an
-//! import: the log's commits, and the file's schema and interior pages.
+//! import: the snapshot at the import's LSN (the previous pack's, moved on
+//! by the commits since), and the file's schema and interior pages.
 //!
 //! The importer is the one place that has every page of the snapshot at
 //! hand, so it can pick the interior pages exactly and for free. The pages
@@ -15,7 +16,7 @@ use crate::prefetch::walk::FilePages;
 use crate::prefetch::warmup::interior_pages;
 use crate::replica::pack::{self, Pack};
 use crate::replica::remote::{Remote, RemoteError};
-use crate::replica::snapshot::PAGE_SIZE;
+use crate::replica::snapshot::{PAGE_SIZE, Snapshot};
 
 /// Most pages a pack holds (16 MiB before compression): enough for every
 /// interior page of a ~1.5 GB database; a bigger one loses its lowest
@@ -45,17 +46,15 @@ pub async fn write(
 ) -> Result<Written, RemoteError> {
     let previous = pack::get(remote, name)
         .await?
-        .map(|(pack, _)| pack)
-        .filter(|p| &p.log == log);
-    if previous.as_ref().is_some_and(|p| p.lsn >= lsn) {
+        .map(|(pack, _)| pack.snapshot)
+        .filter(|s| s.log() == log);
+    if previous.as_ref().is_some_and(|s| s.lsn() >= lsn) {
         return Ok(Written::UpToDate);
     }
-    // The previous pack's commits are the log's first ones: read only the rest.
-    let (mut commits, from) = match previous {
-        Some(p) => (p.commits, p.lsn + 1),
-        None => (Vec::new(), 1),
-    };
-    let newer: Vec<_> = stream::iter(from..=lsn)
+    // The previous pack's snapshot covers the log's first commits: read
+    // only the rest.
+    let previous = previous.unwrap_or_else(|| Snapshot::empty(log.clone()));
+    let newer: Vec<_> = stream::iter(previous.lsn() + 1..=lsn)
         .map(|l| async move {
             remote
                 .get_commit(log, LSN::new(l))
@@ -68,7 +67,12 @@ pub async fn write(
         .buffered(CONCURRENCY)
         .try_collect()
         .await?;
-    commits.extend(newer);
+    let snapshot = previous
+        .apply_all(&newer)
+        .map_err(|reason| RemoteError::Corrupt {
+            path: format!("logs/{log}"),
+            reason,
+        })?;
 
     let file = FilePages(file);
     let pages =
@@ -81,9 +85,7 @@ pub async fn write(
         );
     }
     let pack = Pack {
-        log: log.clone(),
-        lsn,
-        commits,
+        snapshot,
         pages,
         data: data.into(),
     };
