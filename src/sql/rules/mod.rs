@@ -24,6 +24,7 @@ use sqlparser::ast::{
 };
 
 use crate::error::{PgError, PgResult};
+pub(crate) use crate::sql::ident_name;
 
 /// Translates a read query; returns the SQLite text and the parameter count.
 pub fn apply(query: &Query) -> PgResult<(String, usize)> {
@@ -150,6 +151,54 @@ pub(crate) fn negate_if(negated: bool, expr: Expr) -> Expr {
     } else {
         expr
     }
+}
+
+/// The name Postgres gives an unaliased select-list item (its FigureColname).
+pub(crate) fn output_name(expr: &Expr) -> String {
+    match expr {
+        Expr::Identifier(ident) => ident_name(ident),
+        Expr::CompoundIdentifier(parts) => parts.last().map(ident_name).unwrap_or_default(),
+        Expr::Function(f) => function_name(f),
+        Expr::Nested(inner) => output_name(inner),
+        Expr::Cast {
+            expr, data_type, ..
+        } => match output_name(expr).as_str() {
+            "?column?" => crate::sql::types::from_data_type(data_type)
+                .name()
+                .to_owned(),
+            name => name.to_owned(),
+        },
+        Expr::Case { .. } => "case".into(),
+        Expr::Exists { .. } => "exists".into(),
+        Expr::Extract { .. } => "extract".into(),
+        Expr::Substring { .. } => "substring".into(),
+        Expr::Position { .. } => "position".into(),
+        Expr::Ceil { .. } => "ceil".into(),
+        Expr::Floor { .. } => "floor".into(),
+        _ => "?column?".into(),
+    }
+}
+
+/// What an ORDER BY (or GROUP BY) item names: `2` the second select-list
+/// expression, a bare name the select-list expression with that output
+/// name; anything else itself. `items` are the select list's expressions
+/// with their output names.
+pub(crate) fn select_list_target(expr: &Expr, items: &[(Expr, String)]) -> Expr {
+    let found = match expr {
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => n
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| items.get(i.checked_sub(1)?)),
+            _ => None,
+        },
+        Expr::Identifier(ident) => {
+            let key = ident_name(ident);
+            items.iter().find(|(_, name)| *name == key)
+        }
+        _ => None,
+    };
+    found.map_or_else(|| expr.clone(), |(e, _)| e.clone())
 }
 
 /// The lower-case last part of a function's name.
