@@ -6,6 +6,7 @@
 //! nodes they build are visited (and translated) in turn; expression rules
 //! run when the visit leaves a node, on already translated children.
 
+mod aggregate_distinct;
 mod any_all;
 mod casts;
 mod distinct_on;
@@ -105,6 +106,8 @@ impl VisitorMut for Rules {
         literals::strings(expr);
         casts::to_sqlite(expr);
         let result = operators::rewrite(expr);
+        self.check(result)?;
+        let result = aggregate_distinct::rewrite(expr);
         self.check(result)?;
         functions::rewrite(expr);
         ordering::nulls_in_function(expr);
