@@ -1,16 +1,18 @@
 //! The rewrite rules from Postgres SQL to SQLite SQL, one module per concern,
 //! run in one mutable visit of the AST ([`apply`]).
 //!
-//! Structural rules (DISTINCT ON, generate_series, ANY/ALL over subqueries,
-//! FETCH/OFFSET, NULLS ordering) run when the visit enters a node, so the
-//! nodes they build are visited (and translated) in turn; expression rules
-//! run when the visit leaves a node, on already translated children.
+//! Structural rules (LATERAL, DISTINCT ON, generate_series, ANY/ALL over
+//! subqueries, FETCH/OFFSET, NULLS ordering) run when the visit enters a
+//! node, so the nodes they build are visited (and translated) in turn;
+//! expression rules run when the visit leaves a node, on already translated
+//! children.
 
 mod aggregate_distinct;
 mod any_all;
 mod casts;
 mod distinct_on;
 mod functions;
+pub(crate) mod lateral;
 mod literals;
 mod operators;
 mod ordering;
@@ -33,6 +35,7 @@ pub fn apply(query: &Query) -> PgResult<(String, usize)> {
     let mut rules = Rules {
         param_count: 0,
         depth: 0,
+        lateral_names: lateral::Names::default(),
         error: None,
     };
     let _ = query.visit(&mut rules);
@@ -46,6 +49,8 @@ struct Rules {
     param_count: usize,
     /// Nesting of queries: 0 while entering the statement's own query.
     depth: usize,
+    /// Names for the relations LATERAL items become, unique in the statement.
+    lateral_names: lateral::Names,
     error: Option<PgError>,
 }
 
@@ -67,6 +72,8 @@ impl VisitorMut for Rules {
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
         let top = self.depth == 0;
         self.depth += 1;
+        let result = lateral::rewrite(query, &mut self.lateral_names);
+        self.check(result)?;
         series::select_list_series(query);
         let result = distinct_on::rewrite(query);
         self.check(result)?;

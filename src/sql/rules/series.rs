@@ -2,6 +2,8 @@
 //! recursive CTE in a derived table (no virtual table needed): in FROM
 //! (`generate_series(1, 5) AS g(n)`), and alone in a select list without
 //! FROM (`SELECT generate_series(1, 10, 3)`), which is moved into FROM.
+//! Calls whose bounds read other relations are the `lateral` rule's: it
+//! turns the same CTE into a JSON array for `json_each` ([`json_array`]).
 
 use std::ops::ControlFlow;
 
@@ -12,7 +14,7 @@ use sqlparser::ast::{
 
 use super::parse_query;
 
-fn is_series(name: &sqlparser::ast::ObjectName) -> bool {
+pub(super) fn is_series(name: &sqlparser::ast::ObjectName) -> bool {
     matches!(name.0.last(), Some(ObjectNamePart::Identifier(i)) if i.value.eq_ignore_ascii_case("generate_series"))
 }
 
@@ -103,7 +105,7 @@ pub fn table_function(factor: &mut TableFactor) {
 }
 
 /// `generate_series(start, stop[, step])`'s arguments, the step 1 by default.
-fn bounds(args: &[FunctionArg]) -> Option<(Expr, Expr, Expr)> {
+pub(super) fn bounds(args: &[FunctionArg]) -> Option<(Expr, Expr, Expr)> {
     let values: Vec<&Expr> = args
         .iter()
         .filter_map(|a| match a {
@@ -116,6 +118,20 @@ fn bounds(args: &[FunctionArg]) -> Option<(Expr, Expr, Expr)> {
         [a, b, c] => Some(((*a).clone(), (*b).clone(), (*c).clone())),
         _ => None,
     }
+}
+
+/// The series as one JSON array (`[1,2,3]`), for `json_each` to turn into
+/// rows where the bounds come from the row beside it (a lateral call):
+/// a recursive CTE cannot read the other relations of its FROM, but a
+/// table-valued function's arguments can.
+pub(super) fn json_array(start: Expr, stop: Expr, step: Expr) -> Option<Expr> {
+    counting(
+        start,
+        stop,
+        step,
+        "SELECT json_group_array(__v) FROM __series",
+    )
+    .map(Expr::Subquery)
 }
 
 /// The recursive CTE counting `__v` from `start` to `stop` by `step`
