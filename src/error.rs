@@ -15,6 +15,7 @@ pub mod sqlstate {
     pub const UNDEFINED_FUNCTION: &str = "42883";
     pub const UNDEFINED_OBJECT: &str = "42704";
     pub const AMBIGUOUS_COLUMN: &str = "42702";
+    pub const INVALID_COLUMN_REFERENCE: &str = "42P10";
     pub const DATATYPE_MISMATCH: &str = "42804";
     pub const READ_ONLY_SQL_TRANSACTION: &str = "25006";
     pub const INVALID_CATALOG_NAME: &str = "3D000";

@@ -65,6 +65,12 @@ fn from_message(message: &str) -> PgError {
         );
     }
     if let Some(column) = message.strip_prefix("no such column: ") {
+        // The rowid a LATERAL rewrite finds rows by (sql::rules::lateral).
+        if column.ends_with(&format!(".{}", crate::sql::rules::lateral::ROWID)) {
+            return PgError::unsupported(
+                "LATERAL over a view, a CTE or a WITHOUT ROWID table (its rows have no rowid)",
+            );
+        }
         return PgError::new(
             sqlstate::UNDEFINED_COLUMN,
             format!("column \"{column}\" does not exist"),
@@ -119,6 +125,11 @@ mod tests {
             ("42703", "column \"nope\" does not exist")
         );
         assert_eq!(from_message("no such function: FOO").code, "42883");
+        // A LATERAL rewrite's rowid on a relation without one.
+        assert_eq!(
+            from_message("no such column: __lateral1._rowid_").code,
+            "0A000"
+        );
         assert_eq!(from_message("near \"x\": syntax error").code, "42601");
         assert_eq!(from_message("something else").code, "XX000");
     }

@@ -7,9 +7,9 @@ use sqlparser::ast::{
     TransactionIsolationLevel, TransactionMode, Value, ValueWithSpan,
 };
 
-use super::ReadQuery;
 use super::cursor::{self, CopyOut, CursorDecl, FetchCount};
 use super::translate;
+use super::{ReadQuery, ident_name};
 use crate::error::{PgError, PgResult};
 
 /// What to do with one statement.
@@ -148,15 +148,6 @@ fn show_name(words: &[sqlparser::ast::Ident]) -> String {
         Some("transaction" | "time" | "session")
     );
     words.join(if multi_word { " " } else { "." })
-}
-
-/// A name as Postgres reads it: unquoted names fold to lower case.
-fn ident_name(ident: &sqlparser::ast::Ident) -> String {
-    if ident.quote_style.is_some() {
-        ident.value.clone()
-    } else {
-        ident.value.to_lowercase()
-    }
 }
 
 /// The isolation level a `BEGIN` asks for, as `SHOW` spells it.

@@ -35,6 +35,15 @@ pub struct ReadQuery {
     pub param_count: usize,
 }
 
+/// A name as Postgres reads it: unquoted names fold to lower case.
+pub(crate) fn ident_name(ident: &sqlparser::ast::Ident) -> String {
+    if ident.quote_style.is_some() {
+        ident.value.clone()
+    } else {
+        ident.value.to_lowercase()
+    }
+}
+
 /// Parses a message that may hold several statements.
 pub fn parse(sql: &str) -> PgResult<Vec<Statement>> {
     Parser::parse_sql(&PostgreSqlDialect {}, sql).map_err(|err| {

@@ -175,6 +175,10 @@ fn wildcard_aliases(select: &Select) -> Option<Vec<String>> {
                     .map(|a| a.name.value.clone())
                     .unwrap_or_else(|| last_part(name)),
                 TableFactor::Derived { alias: Some(a), .. } => a.name.value.clone(),
+                TableFactor::Function { name, alias, .. } => alias
+                    .as_ref()
+                    .map(|a| a.name.value.clone())
+                    .unwrap_or_else(|| last_part(name)),
                 _ => return None,
             };
             aliases.push(alias.to_lowercase());
@@ -428,24 +432,19 @@ pub fn build_scope(
                     name,
                     alias,
                     args: Some(args),
+                    with_ordinality,
                     ..
                 } if last_part(name) == "generate_series" => {
-                    let ty = match args.args.first() {
-                        Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(e))) => infer(e, self.0),
-                        _ => None,
-                    }
-                    .unwrap_or(Type::INT4);
-                    let (table, column) = match alias {
-                        Some(a) => (
-                            a.name.value.clone(),
-                            a.columns
-                                .first()
-                                .map(|c| c.name.value.clone())
-                                .unwrap_or_else(|| a.name.value.clone()),
-                        ),
-                        None => ("generate_series".into(), "generate_series".into()),
-                    };
-                    self.0.add_typed(&table, &[(column, ty)]);
+                    add_series(self.0, &args.args, alias.as_ref(), *with_ordinality);
+                }
+                TableFactor::Function {
+                    name,
+                    alias,
+                    args,
+                    with_ordinality,
+                    ..
+                } if last_part(name) == "generate_series" => {
+                    add_series(self.0, args, alias.as_ref(), *with_ordinality);
                 }
                 _ => {}
             }
@@ -454,6 +453,54 @@ pub fn build_scope(
     }
     let _ = query.visit(&mut Derived(&mut scope));
     scope
+}
+
+/// Adds a `generate_series` call in FROM: Postgres picks the integer
+/// variant wide enough for every bound (`generate_series(1, p.age)` is
+/// bigint), and numbers an ordinality column as bigint.
+fn add_series(
+    scope: &mut Scope,
+    args: &[FunctionArg],
+    alias: Option<&sqlparser::ast::TableAlias>,
+    with_ordinality: bool,
+) {
+    let types: Vec<Option<Type>> = args
+        .iter()
+        .map(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => infer(e, scope),
+            _ => None,
+        })
+        .collect();
+    let ty = match types.first().cloned().flatten() {
+        Some(Type::INT2 | Type::INT4 | Type::INT8) | None => {
+            if types.iter().flatten().any(|t| *t == Type::NUMERIC) {
+                Type::NUMERIC
+            } else if types.iter().flatten().any(|t| *t == Type::INT8) {
+                Type::INT8
+            } else {
+                Type::INT4
+            }
+        }
+        Some(other) => other,
+    };
+    let (table, column) = match alias {
+        Some(a) => (
+            a.name.value.clone(),
+            a.columns
+                .first()
+                .map(|c| c.name.value.clone())
+                .unwrap_or_else(|| a.name.value.clone()),
+        ),
+        None => ("generate_series".into(), "generate_series".into()),
+    };
+    let mut columns = vec![(column, ty)];
+    if with_ordinality {
+        let name = alias
+            .and_then(|a| a.columns.get(1))
+            .map_or_else(|| "ordinality".to_owned(), |c| c.name.value.clone());
+        columns.push((name, Type::INT8));
+    }
+    scope.add_typed(&table, &columns);
 }
 
 /// Adds a CTE or derived table named `alias` to the scope.

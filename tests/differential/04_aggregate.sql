@@ -18,8 +18,12 @@ SELECT count(*) FILTER (WHERE active), count(*) FILTER (WHERE NOT active) FROM p
 SELECT city, count(*) FILTER (WHERE age > 40) AS older, sum(age) FILTER (WHERE active) FROM people GROUP BY city ORDER BY city;
 SELECT string_agg(name, ', ' ORDER BY name) FROM people WHERE id < 10;
 SELECT city, string_agg(name, '|' ORDER BY id) FROM people GROUP BY city ORDER BY city;
--- unsupported: SQLite allows DISTINCT only in one-argument aggregates
 SELECT string_agg(DISTINCT city, ',' ORDER BY city) FROM people;
+SELECT string_agg(DISTINCT city, ',' ORDER BY city DESC) FROM people WHERE id < 20;
+SELECT status, string_agg(DISTINCT note, '; ') FROM orders GROUP BY status ORDER BY status;
+SELECT array_agg(DISTINCT city ORDER BY city) FROM people;
+SELECT array_agg(DISTINCT status) FROM orders;
+SELECT dept_id, count(DISTINCT city), array_agg(DISTINCT age ORDER BY age DESC) FROM people GROUP BY dept_id ORDER BY dept_id;
 SELECT string_agg(city, ',' ORDER BY city) FROM (SELECT DISTINCT city FROM people) d;
 SELECT bool_and(active), bool_or(active), every(age > 10) FROM people;
 SELECT city, bool_and(active), bool_or(active) FROM people GROUP BY city ORDER BY city;

@@ -25,12 +25,34 @@ SELECT g.n, g.n * g.n FROM generate_series(1, 6) AS g(n) ORDER BY g.n;
 SELECT * FROM generate_series(timestamp '2024-01-01', timestamp '2024-01-03', interval '12 hours');
 SELECT d::date FROM generate_series(timestamp '2024-01-29', timestamp '2024-02-02', interval '1 day') AS d ORDER BY 1;
 SELECT g.m, count(o.id) FROM generate_series(1, 12) AS g(m) LEFT JOIN orders o ON extract(month FROM o.ordered_at) = g.m GROUP BY g.m ORDER BY g.m;
--- unsupported: LATERAL
 SELECT p.id, o.amount FROM people p CROSS JOIN LATERAL (SELECT amount FROM orders WHERE person_id = p.id ORDER BY amount DESC, id LIMIT 1) o ORDER BY p.id;
--- unsupported: LATERAL
 SELECT p.id, t.n FROM people p, LATERAL (SELECT count(*) AS n FROM orders WHERE person_id = p.id) t WHERE p.id < 8 ORDER BY p.id;
--- unsupported: LATERAL
 SELECT p.id, o.id FROM people p LEFT JOIN LATERAL (SELECT id FROM orders WHERE person_id = p.id ORDER BY id LIMIT 2) o ON true WHERE p.id < 6 ORDER BY p.id, o.id;
+SELECT p.id, o.oid, o.q10, o.st FROM people p CROSS JOIN LATERAL (SELECT id, qty * 10, upper(status) FROM orders WHERE person_id = p.id ORDER BY id DESC LIMIT 2) AS o(oid, q10, st) WHERE p.id < 10 ORDER BY p.id, o.oid;
+SELECT id, amount FROM people p CROSS JOIN LATERAL (SELECT amount FROM orders WHERE person_id = p.id ORDER BY amount LIMIT 1) o ORDER BY id;
+SELECT p.id, o.amount FROM people p, LATERAL (SELECT amount, status FROM orders WHERE person_id = p.id) o WHERE o.status = 'paid' AND o.amount > 300 ORDER BY p.id, o.amount;
+SELECT p.id, o.id, o.status FROM people p LEFT JOIN LATERAL (SELECT id, status FROM orders WHERE person_id = p.id AND qty > 7 ORDER BY id LIMIT 1) o ON true WHERE p.id BETWEEN 10 AND 24 ORDER BY p.id;
+SELECT p.id, t.n, t.top FROM people p LEFT JOIN LATERAL (SELECT count(*) AS n, max(amount) AS top FROM orders WHERE person_id = p.id) t ON t.n > 2 WHERE p.id < 16 ORDER BY p.id;
+SELECT p.id, t.mean FROM people p, LATERAL (SELECT avg(qty) AS mean FROM orders WHERE person_id = p.id) t WHERE p.id < 6 ORDER BY p.id;
+SELECT p.id, d.name, o.amount FROM people p JOIN depts d ON d.id = p.dept_id CROSS JOIN LATERAL (SELECT amount FROM orders WHERE person_id = p.id AND qty <= d.id + 2 ORDER BY amount LIMIT 1) o ORDER BY p.id;
+SELECT p.id, f.id, n.cnt FROM people p CROSS JOIN LATERAL (SELECT id, amount FROM orders WHERE person_id = p.id ORDER BY id LIMIT 1) f CROSS JOIN LATERAL (SELECT count(*) AS cnt FROM orders WHERE amount > f.amount) n ORDER BY p.id;
+SELECT p.id, x.id, x.later FROM people p CROSS JOIN LATERAL (SELECT o.id, c.later FROM orders o CROSS JOIN LATERAL (SELECT count(*) AS later FROM orders o2 WHERE o2.person_id = o.person_id AND o2.id > o.id) c WHERE o.person_id = p.id ORDER BY o.id LIMIT 2) x WHERE p.id < 12 ORDER BY p.id, x.id;
+SELECT p.id, t.n FROM people p, LATERAL (SELECT count(*) AS n FROM orders WHERE person_id = p.id HAVING count(*) > 2) t ORDER BY p.id;
+SELECT p.id, s.status, s.n FROM people p CROSS JOIN LATERAL (SELECT status, count(*) AS n FROM orders WHERE person_id = p.id GROUP BY status ORDER BY n DESC, status LIMIT 1) s WHERE p.id < 15 ORDER BY p.id;
+SELECT p.id, s.status FROM people p, LATERAL (SELECT DISTINCT status FROM orders WHERE person_id = p.id) s WHERE p.id < 8 ORDER BY 1, 2;
+SELECT * FROM depts d CROSS JOIN LATERAL (SELECT name AS child FROM depts c WHERE c.parent_id = d.id ORDER BY c.id LIMIT 1) k ORDER BY d.id;
+SELECT d.name, c.id, c.name, c.parent_id FROM depts d, LATERAL (SELECT * FROM depts WHERE parent_id = d.id) c ORDER BY c.id;
+SELECT p.id, v.k, v.val FROM people p, LATERAL (VALUES ('age', p.age), ('dept', p.dept_id)) AS v(k, val) WHERE p.id < 4 ORDER BY 1, 2;
+SELECT p.id, x.decade, x.label FROM people p, LATERAL (SELECT p.age / 10 * 10 AS decade, p.name || '!' AS label) x WHERE p.id < 6 ORDER BY p.id;
+SELECT p.city, sum(o.qty), count(*) FROM people p CROSS JOIN LATERAL (SELECT qty FROM orders WHERE person_id = p.id ORDER BY id LIMIT 2) o GROUP BY p.city ORDER BY p.city;
+SELECT p.id, g.n FROM people p CROSS JOIN LATERAL generate_series(1, p.id % 4) AS g(n) WHERE p.id < 9 ORDER BY p.id, g.n;
+SELECT d.id, s FROM depts d, generate_series(d.id, 7, 3) s ORDER BY d.id, s;
+SELECT d.id, g.v, g.i FROM depts d, generate_series(d.id * 10, 50, 15) WITH ORDINALITY AS g(v, i) ORDER BY 1, 3;
+SELECT p.id, g FROM people p LEFT JOIN LATERAL generate_series(1, p.id - 38) g ON true WHERE p.id > 36 ORDER BY 1, 2;
+-- unsupported: LATERAL over a join inside the subquery (rows of one table only)
+SELECT p.id, x.name FROM people p CROSS JOIN LATERAL (SELECT d.name FROM orders o JOIN depts d ON d.id = o.qty WHERE o.person_id = p.id ORDER BY o.id LIMIT 1) x ORDER BY p.id;
+-- unsupported: LATERAL rows of a CTE (rows are told apart by rowid, which a CTE has not)
+WITH big AS (SELECT * FROM orders WHERE qty > 5) SELECT p.id, b.amount FROM people p CROSS JOIN LATERAL (SELECT amount FROM big WHERE person_id = p.id ORDER BY amount LIMIT 1) b ORDER BY p.id;
 SELECT id, CASE WHEN age < 30 THEN 'young' WHEN age < 60 THEN 'mid' ELSE 'old' END FROM people ORDER BY id;
 SELECT id, CASE city WHEN 'Berlin' THEN 1 WHEN 'paris' THEN 2 END FROM people ORDER BY id;
 SELECT t.x FROM (SELECT id AS x FROM people WHERE id < 4) AS t ORDER BY t.x;

@@ -1,7 +1,8 @@
 //! Aggregates with Postgres semantics: `avg` of integers as numeric with
 //! Postgres's display scale (`pg_avg`), `stddev`/`variance` families with
-//! Postgres's float algorithm, `percentile_cont`/`percentile_disc`, and
-//! `array_agg` printing a Postgres array literal.
+//! Postgres's float algorithm, `percentile_cont`/`percentile_disc`,
+//! `array_agg` printing a Postgres array literal, and `string_agg(DISTINCT
+//! ...)`, which SQLite's DISTINCT (one argument only) cannot express.
 
 use rusqlite::Connection;
 use rusqlite::functions::{Aggregate, Context, FunctionFlags};
@@ -268,6 +269,49 @@ impl Aggregate<Vec<String>, Option<String>> for ArrayAgg {
     }
 }
 
+/// `string_agg(DISTINCT value, delimiter)`: each (value, delimiter) pair
+/// once, in the order SQLite feeds the rows (the call's ORDER BY). As in
+/// Postgres, NULL values are skipped and each value but the first is
+/// preceded by its own row's delimiter (a NULL one adds nothing).
+struct StringAggDistinct;
+
+#[derive(Default)]
+pub struct DistinctText {
+    seen: std::collections::HashSet<(Option<String>, Option<String>)>,
+    text: Option<String>,
+}
+
+impl Aggregate<DistinctText, Option<String>> for StringAggDistinct {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<DistinctText> {
+        Ok(DistinctText::default())
+    }
+    fn step(&self, ctx: &mut Context<'_>, acc: &mut DistinctText) -> rusqlite::Result<()> {
+        let value = super::text_of(arg(ctx, 0));
+        let delimiter = super::text_of(arg(ctx, 1));
+        if !acc.seen.insert((value.clone(), delimiter.clone())) {
+            return Ok(());
+        }
+        let Some(value) = value else {
+            return Ok(());
+        };
+        match &mut acc.text {
+            None => acc.text = Some(value),
+            Some(text) => {
+                text.push_str(delimiter.as_deref().unwrap_or(""));
+                text.push_str(&value);
+            }
+        }
+        Ok(())
+    }
+    fn finalize(
+        &self,
+        _: &mut Context<'_>,
+        acc: Option<DistinctText>,
+    ) -> rusqlite::Result<Option<String>> {
+        Ok(acc.and_then(|acc| acc.text))
+    }
+}
+
 /// The elements of a Postgres array literal (`{1,2,"a b",NULL}`), as text.
 pub fn parse_array(text: &str) -> Option<Vec<Option<String>>> {
     let inner = text.trim().strip_prefix('{')?.strip_suffix('}')?;
@@ -349,6 +393,7 @@ pub(super) fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Res
         Percentile { continuous: false },
     )?;
     conn.create_aggregate_function("pg_array_agg", 1, flags, ArrayAgg)?;
+    conn.create_aggregate_function("pg_string_agg_distinct", 2, flags, StringAggDistinct)?;
     Ok(())
 }
 
@@ -364,5 +409,30 @@ mod tests {
         assert_eq!(numeric_avg(100_000, 3), "33333.333333333333");
         assert_eq!(array_element(&Value::Text("a b".into())), "\"a b\"");
         assert_eq!(array_element(&Value::Null), "NULL");
+    }
+
+    #[test]
+    fn string_agg_distinct_keeps_each_pair_once() {
+        let conn = Connection::open_in_memory().unwrap();
+        super::super::register(&conn).unwrap();
+        let agg = |sql: &str| -> Option<String> { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(
+            agg(
+                "SELECT pg_string_agg_distinct(column1, ',' ORDER BY column1) \
+                 FROM (VALUES ('b'), ('a'), (NULL), ('b'), ('c'))"
+            ),
+            Some("a,b,c".into())
+        );
+        assert_eq!(
+            agg(
+                "SELECT pg_string_agg_distinct(column1, column2 ORDER BY column1, column2) \
+                 FROM (VALUES ('a', '-'), ('a', '+'), ('a', '+'), ('b', NULL))"
+            ),
+            Some("a-ab".into())
+        );
+        assert_eq!(
+            agg("SELECT pg_string_agg_distinct(v, ',') FROM (SELECT NULL AS v)"),
+            None
+        );
     }
 }

@@ -5,9 +5,9 @@
 //! (PARTITION BY k ORDER BY o) AS __rn, o1 AS __o1 ...) WHERE __rn = 1
 //! ORDER BY __o1 ...`.
 
-use sqlparser::ast::{Distinct, Expr, Ident, OrderByKind, Query, SelectItem, SetExpr, Value};
+use sqlparser::ast::{Distinct, Ident, OrderByKind, Query, SelectItem, SetExpr};
 
-use super::parse_query;
+use super::{ident_name, output_name, parse_query, select_list_target};
 use crate::error::{PgError, PgResult};
 
 pub fn rewrite(query: &mut Query) -> PgResult<()> {
@@ -26,7 +26,7 @@ pub fn rewrite(query: &mut Query) -> PgResult<()> {
     for (i, item) in select.projection.iter().enumerate() {
         let (expr, name) = match item {
             SelectItem::UnnamedExpr(expr) => (expr.clone(), output_name(expr)),
-            SelectItem::ExprWithAlias { expr, alias } => (expr.clone(), alias.value.clone()),
+            SelectItem::ExprWithAlias { expr, alias } => (expr.clone(), ident_name(alias)),
             _ => return Err(PgError::unsupported("DISTINCT ON with a * select list")),
         };
         items.push((expr, name.clone()));
@@ -37,7 +37,7 @@ pub fn rewrite(query: &mut Query) -> PgResult<()> {
             OrderByKind::Expressions(list) => list
                 .iter()
                 .map(|o| {
-                    let expr = resolve(&o.expr, &items);
+                    let expr = select_list_target(&o.expr, &items);
                     let mut options = o.options.clone();
                     let direction = {
                         options.nulls_first = options.nulls_first.or(Some(matches!(
@@ -106,39 +106,6 @@ pub fn rewrite(query: &mut Query) -> PgResult<()> {
     rewritten.fetch = query.fetch.take();
     *query = *rewritten;
     Ok(())
-}
-
-/// ORDER BY 2 / ORDER BY alias -> the select-list expression they name.
-fn resolve(expr: &Expr, items: &[(Expr, String)]) -> Expr {
-    match expr {
-        Expr::Value(v) => match &v.value {
-            Value::Number(n, _) => n
-                .parse::<usize>()
-                .ok()
-                .and_then(|i| items.get(i.checked_sub(1)?))
-                .map(|(e, _)| e.clone())
-                .unwrap_or_else(|| expr.clone()),
-            _ => expr.clone(),
-        },
-        Expr::Identifier(ident) => items
-            .iter()
-            .find(|(e, name)| *name == ident.value && !matches!(e, Expr::Identifier(_)))
-            .map(|(e, _)| e.clone())
-            .unwrap_or_else(|| expr.clone()),
-        _ => expr.clone(),
-    }
-}
-
-/// The name Postgres gives an unaliased select-list item.
-fn output_name(expr: &Expr) -> String {
-    match expr {
-        Expr::Identifier(ident) => ident.value.clone(),
-        Expr::CompoundIdentifier(parts) => {
-            parts.last().map(|p| p.value.clone()).unwrap_or_default()
-        }
-        Expr::Function(f) => super::function_name(f),
-        _ => "?column?".into(),
-    }
 }
 
 #[cfg(test)]

@@ -16,22 +16,35 @@ fn rename(function: &mut sqlparser::ast::Function, name: &str) {
 }
 
 /// `avg` in the statement's own select list prints as Postgres prints it
-/// (`pg_avg`: numeric text with Postgres's scale for integers). Elsewhere
-/// `avg` stays SQLite's, a number that compares and sorts as one.
+/// (`pg_avg`: numeric text with Postgres's scale for integers), also as
+/// the one column of a scalar subquery there (what a LATERAL aggregate's
+/// column becomes). Elsewhere `avg` stays SQLite's, a number that compares
+/// and sorts as one.
 pub fn top_level_avg(query: &mut Query) {
     let SetExpr::Select(select) = query.body.as_mut() else {
         return;
     };
     for item in &mut select.projection {
-        if let SelectItem::UnnamedExpr(Expr::Function(f))
-        | SelectItem::ExprWithAlias {
-            expr: Expr::Function(f),
-            ..
-        } = item
-            && function_name(f) == "avg"
-            && f.over.is_none()
-        {
-            rename(f, "pg_avg");
+        if let SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. } = item {
+            let expr = match expr {
+                Expr::Subquery(subquery) => match subquery.body.as_mut() {
+                    SetExpr::Select(select) if select.projection.len() == 1 => {
+                        match &mut select.projection[0] {
+                            SelectItem::UnnamedExpr(e)
+                            | SelectItem::ExprWithAlias { expr: e, .. } => e,
+                            _ => continue,
+                        }
+                    }
+                    _ => continue,
+                },
+                other => other,
+            };
+            if let Expr::Function(f) = expr
+                && function_name(f) == "avg"
+                && f.over.is_none()
+            {
+                rename(f, "pg_avg");
+            }
         }
     }
 }
@@ -172,6 +185,10 @@ mod tests {
         assert_eq!(
             translate("SELECT 1 FROM t HAVING avg(c) > 1").unwrap(),
             "SELECT 1 FROM t HAVING avg(c) > 1"
+        );
+        assert_eq!(
+            translate("SELECT (SELECT avg(c) FROM t) WHERE (SELECT avg(c) FROM t) > 1").unwrap(),
+            "SELECT (SELECT pg_avg(c) FROM t) WHERE (SELECT avg(c) FROM t) > 1"
         );
     }
 }

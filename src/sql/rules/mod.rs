@@ -1,15 +1,18 @@
 //! The rewrite rules from Postgres SQL to SQLite SQL, one module per concern,
 //! run in one mutable visit of the AST ([`apply`]).
 //!
-//! Structural rules (DISTINCT ON, generate_series, ANY/ALL over subqueries,
-//! FETCH/OFFSET, NULLS ordering) run when the visit enters a node, so the
-//! nodes they build are visited (and translated) in turn; expression rules
-//! run when the visit leaves a node, on already translated children.
+//! Structural rules (LATERAL, DISTINCT ON, generate_series, ANY/ALL over
+//! subqueries, FETCH/OFFSET, NULLS ordering) run when the visit enters a
+//! node, so the nodes they build are visited (and translated) in turn;
+//! expression rules run when the visit leaves a node, on already translated
+//! children.
 
+mod aggregate_distinct;
 mod any_all;
 mod casts;
 mod distinct_on;
 mod functions;
+pub(crate) mod lateral;
 mod literals;
 mod operators;
 mod ordering;
@@ -24,6 +27,7 @@ use sqlparser::ast::{
 };
 
 use crate::error::{PgError, PgResult};
+pub(crate) use crate::sql::ident_name;
 
 /// Translates a read query; returns the SQLite text and the parameter count.
 pub fn apply(query: &Query) -> PgResult<(String, usize)> {
@@ -31,6 +35,7 @@ pub fn apply(query: &Query) -> PgResult<(String, usize)> {
     let mut rules = Rules {
         param_count: 0,
         depth: 0,
+        lateral_names: lateral::Names::default(),
         error: None,
     };
     let _ = query.visit(&mut rules);
@@ -44,6 +49,8 @@ struct Rules {
     param_count: usize,
     /// Nesting of queries: 0 while entering the statement's own query.
     depth: usize,
+    /// Names for the relations LATERAL items become, unique in the statement.
+    lateral_names: lateral::Names,
     error: Option<PgError>,
 }
 
@@ -65,6 +72,8 @@ impl VisitorMut for Rules {
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
         let top = self.depth == 0;
         self.depth += 1;
+        let result = lateral::rewrite(query, &mut self.lateral_names);
+        self.check(result)?;
         series::select_list_series(query);
         let result = distinct_on::rewrite(query);
         self.check(result)?;
@@ -104,6 +113,8 @@ impl VisitorMut for Rules {
         literals::strings(expr);
         casts::to_sqlite(expr);
         let result = operators::rewrite(expr);
+        self.check(result)?;
+        let result = aggregate_distinct::rewrite(expr);
         self.check(result)?;
         functions::rewrite(expr);
         ordering::nulls_in_function(expr);
@@ -150,6 +161,54 @@ pub(crate) fn negate_if(negated: bool, expr: Expr) -> Expr {
     } else {
         expr
     }
+}
+
+/// The name Postgres gives an unaliased select-list item (its FigureColname).
+pub(crate) fn output_name(expr: &Expr) -> String {
+    match expr {
+        Expr::Identifier(ident) => ident_name(ident),
+        Expr::CompoundIdentifier(parts) => parts.last().map(ident_name).unwrap_or_default(),
+        Expr::Function(f) => function_name(f),
+        Expr::Nested(inner) => output_name(inner),
+        Expr::Cast {
+            expr, data_type, ..
+        } => match output_name(expr).as_str() {
+            "?column?" => crate::sql::types::from_data_type(data_type)
+                .name()
+                .to_owned(),
+            name => name.to_owned(),
+        },
+        Expr::Case { .. } => "case".into(),
+        Expr::Exists { .. } => "exists".into(),
+        Expr::Extract { .. } => "extract".into(),
+        Expr::Substring { .. } => "substring".into(),
+        Expr::Position { .. } => "position".into(),
+        Expr::Ceil { .. } => "ceil".into(),
+        Expr::Floor { .. } => "floor".into(),
+        _ => "?column?".into(),
+    }
+}
+
+/// What an ORDER BY (or GROUP BY) item names: `2` the second select-list
+/// expression, a bare name the select-list expression with that output
+/// name; anything else itself. `items` are the select list's expressions
+/// with their output names.
+pub(crate) fn select_list_target(expr: &Expr, items: &[(Expr, String)]) -> Expr {
+    let found = match expr {
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => n
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| items.get(i.checked_sub(1)?)),
+            _ => None,
+        },
+        Expr::Identifier(ident) => {
+            let key = ident_name(ident);
+            items.iter().find(|(_, name)| *name == key)
+        }
+        _ => None,
+    };
+    found.map_or_else(|| expr.clone(), |(e, _)| e.clone())
 }
 
 /// The lower-case last part of a function's name.

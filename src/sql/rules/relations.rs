@@ -1,5 +1,6 @@
 //! Relations: `public.t` -> `t`, column aliases of derived tables, and a
-//! clear refusal of LATERAL (SQLite has no lateral joins).
+//! clear refusal of the LATERAL items the `lateral` rule leaves (inside
+//! parenthesized joins).
 
 use sqlparser::ast::{Ident, ObjectName, ObjectNamePart, SelectItem, SetExpr, TableFactor};
 
@@ -33,7 +34,7 @@ pub fn refuse_lateral(factor: &TableFactor) -> PgResult<()> {
     match factor {
         TableFactor::Derived { lateral: true, .. }
         | TableFactor::Function { lateral: true, .. } => Err(PgError::unsupported(
-            "LATERAL subqueries (SQLite has no lateral joins; rewrite as a correlated scalar subquery or a join)",
+            "LATERAL inside a parenthesized join (SQLite has no lateral joins)",
         )),
         _ => Ok(()),
     }
@@ -110,7 +111,8 @@ mod tests {
             translate("SELECT * FROM other.t").unwrap_err().code,
             "42P01"
         );
-        let err = translate("SELECT * FROM t, LATERAL (SELECT t.a) x").unwrap_err();
+        let err = translate("SELECT * FROM t JOIN (u CROSS JOIN LATERAL (SELECT u.a) x) ON true")
+            .unwrap_err();
         assert_eq!(err.code, "0A000");
     }
 }
