@@ -44,8 +44,12 @@ pub fn from_sqlite(err: &rusqlite::Error) -> PgError {
 fn from_function(message: &str) -> PgError {
     let code = if message.contains("division by zero") {
         sqlstate::DIVISION_BY_ZERO
-    } else if message.contains("out of range") {
+    } else if message.contains("out of range") || message.contains("overflow") {
         sqlstate::NUMERIC_VALUE_OUT_OF_RANGE
+    } else if message.contains("logarithm") {
+        sqlstate::INVALID_ARGUMENT_FOR_LOGARITHM
+    } else if message.contains("square root") || message.contains("raised to") {
+        sqlstate::INVALID_ARGUMENT_FOR_POWER_FUNCTION
     } else if message.contains("invalid input syntax") || message.contains("malformed") {
         sqlstate::INVALID_TEXT_REPRESENTATION
     } else if message.contains("operator does not exist") {
@@ -121,5 +125,16 @@ mod tests {
         assert_eq!(from_message("no such function: FOO").code, "42883");
         assert_eq!(from_message("near \"x\": syntax error").code, "42601");
         assert_eq!(from_message("something else").code, "XX000");
+        for (message, code) in [
+            ("division by zero", "22012"),
+            ("numeric field overflow", "22003"),
+            ("value overflows numeric format", "22003"),
+            ("cannot take logarithm of zero", "2201E"),
+            ("cannot take square root of a negative number", "2201F"),
+            ("zero raised to a negative power is undefined", "2201F"),
+            ("invalid input syntax for type numeric: \"x\"", "22P02"),
+        ] {
+            assert_eq!(from_function(message).code, code, "{message}");
+        }
     }
 }

@@ -10,6 +10,7 @@ pub mod cache;
 pub mod catalog;
 pub mod classify;
 pub mod cursor;
+pub mod exact;
 pub mod functions;
 pub mod rules;
 pub mod translate;
@@ -33,6 +34,20 @@ pub struct ReadQuery {
     pub sqlite: String,
     /// Number of `$n` parameters (the highest n).
     pub param_count: usize,
+    /// Whether it may compute exact numerics (`exact::may_be_exact`): then
+    /// the SQLite text depends on the tables' types, and `exec` translates
+    /// it again with them.
+    pub exact: bool,
+    /// That typed translation, for the table declarations it was made for.
+    pub typed: parking_lot::Mutex<Option<TypedSqlite>>,
+}
+
+/// A translation made with the tables' declared types.
+#[derive(Debug, Clone)]
+pub struct TypedSqlite {
+    /// Each table read and its columns' declared types.
+    pub tables: Vec<(String, Vec<(String, Option<String>)>)>,
+    pub sqlite: Arc<str>,
 }
 
 /// Parses a message that may hold several statements.

@@ -163,7 +163,7 @@ pub fn numeric_scale(expr: &Expr, scope: &Scope) -> Option<u32> {
 
 /// The relations a `*` expands to, in order, by lower-cased alias; `None`
 /// if one of them has no name to look its columns up by.
-fn wildcard_aliases(select: &Select) -> Option<Vec<String>> {
+pub(crate) fn wildcard_aliases(select: &Select) -> Option<Vec<String>> {
     let mut aliases = Vec::new();
     for table in &select.from {
         for factor in
@@ -243,7 +243,7 @@ pub fn from_data_type(data_type: &DataType) -> Type {
     }
 }
 
-fn last_part(name: &ObjectName) -> String {
+pub(crate) fn last_part(name: &ObjectName) -> String {
     match name.0.last() {
         Some(ObjectNamePart::Identifier(ident)) => ident.value.to_lowercase(),
         _ => String::new(),
@@ -263,6 +263,14 @@ pub struct Scope {
     ordered_scales: HashMap<String, Vec<Option<u32>>>,
     /// Columns of each table in order, for `*` and `t.*`.
     ordered: HashMap<String, Vec<Type>>,
+    ordered_names: HashMap<String, Vec<String>>,
+    /// Columns of derived tables and CTEs that hold exact decimals
+    /// (`sql::exact`), by relation in order and by name.
+    ordered_exact: HashMap<String, Vec<bool>>,
+    /// By name alone: exact if any derived relation's column of that name
+    /// is (a false "exact" only costs a decimal comparison; a false "not
+    /// exact" would compare decimal text with numbers).
+    unqualified_exact: HashMap<String, bool>,
 }
 
 impl Scope {
@@ -308,6 +316,52 @@ impl Scope {
         }
     }
 
+    /// Records which columns of a derived table or CTE are exact.
+    pub fn add_exact(&mut self, alias: &str, columns: &[(String, bool)]) {
+        self.ordered_exact.insert(
+            alias.to_lowercase(),
+            columns.iter().map(|(_, e)| *e).collect(),
+        );
+        for (column, exact) in columns {
+            *self
+                .unqualified_exact
+                .entry(column.to_lowercase())
+                .or_default() |= *exact;
+        }
+    }
+
+    /// Whether a column reference reads an exact decimal.
+    pub fn is_exact(&self, qualifier: Option<&str>, column: &str) -> bool {
+        let column = column.to_lowercase();
+        match qualifier {
+            Some(q) => {
+                let q = q.to_lowercase();
+                let Some(flags) = self.ordered_exact.get(&q) else {
+                    return false;
+                };
+                let names = self.ordered_names.get(&q);
+                names
+                    .and_then(|names| names.iter().position(|n| *n == column))
+                    .and_then(|i| flags.get(i).copied())
+                    .unwrap_or(false)
+            }
+            None => self
+                .unqualified_exact
+                .get(&column)
+                .copied()
+                .unwrap_or(false),
+        }
+    }
+
+    /// The exact flags of a relation's columns, in order (for `*`).
+    pub fn exact_columns(&self, alias: &str) -> Vec<bool> {
+        match (self.ordered_exact.get(alias), self.ordered.get(alias)) {
+            (Some(flags), _) => flags.clone(),
+            (None, Some(columns)) => vec![false; columns.len()],
+            (None, None) => Vec::new(),
+        }
+    }
+
     fn resolve_scale(&self, qualifier: Option<&str>, column: &str) -> Option<u32> {
         let column = column.to_lowercase();
         match qualifier {
@@ -321,6 +375,10 @@ impl Scope {
         self.ordered.insert(
             alias.to_lowercase(),
             columns.iter().map(|(_, t)| t.clone()).collect(),
+        );
+        self.ordered_names.insert(
+            alias.to_lowercase(),
+            columns.iter().map(|(c, _)| c.to_lowercase()).collect(),
         );
         for (column, ty) in columns {
             let ty = ty.clone();
@@ -479,6 +537,12 @@ fn add_derived(scope: &mut Scope, alias: &str, query: &Query, names: &[String]) 
             columns.iter().map(|(n, _)| n.clone()).zip(scales).collect();
         scope.add_scales(alias, &named);
     }
+    let exact: Vec<(String, bool)> = columns
+        .iter()
+        .map(|(n, _)| n.clone())
+        .zip(super::exact::projection_exact(query, scope))
+        .collect();
+    scope.add_exact(alias, &exact);
     scope.add_typed(alias, &columns);
 }
 
@@ -594,7 +658,7 @@ pub fn projection_names(query: &Query) -> Option<Vec<Option<String>>> {
         .collect()
 }
 
-fn pg_column_name(expr: &Expr) -> Option<String> {
+pub(crate) fn pg_column_name(expr: &Expr) -> Option<String> {
     match expr {
         Expr::Identifier(_) | Expr::CompoundIdentifier(_) => None,
         Expr::Function(f) => Some(last_part(&f.name)),

@@ -11,6 +11,7 @@ mod casts;
 mod distinct_on;
 mod functions;
 mod literals;
+mod numeric;
 mod operators;
 mod ordering;
 mod relations;
@@ -27,7 +28,19 @@ use crate::error::{PgError, PgResult};
 
 /// Translates a read query; returns the SQLite text and the parameter count.
 pub fn apply(query: &Query) -> PgResult<(String, usize)> {
+    visit(query.clone())
+}
+
+/// Translates a read query knowing the types of the tables it reads
+/// (`scope`): its exact numeric expressions become decimal calls first
+/// ([`numeric`]), then the other rules run.
+pub fn apply_typed(query: &Query, scope: &crate::sql::types::Scope) -> PgResult<(String, usize)> {
     let mut query = query.clone();
+    numeric::rewrite(&mut query, scope);
+    visit(query)
+}
+
+fn visit(mut query: Query) -> PgResult<(String, usize)> {
     let mut rules = Rules {
         param_count: 0,
         depth: 0,
