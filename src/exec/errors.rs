@@ -42,7 +42,14 @@ pub fn from_sqlite(err: &rusqlite::Error) -> PgError {
 }
 
 fn from_function(message: &str) -> PgError {
-    let code = if message.contains("division by zero") {
+    let code = function_code(message).unwrap_or(sqlstate::INVALID_PARAMETER_VALUE);
+    PgError::new(code, message.to_owned())
+}
+
+/// The SQLSTATE of an error our functions raise, by its Postgres wording
+/// (SQLite hands it back as the statement's error message).
+fn function_code(message: &str) -> Option<&'static str> {
+    Some(if message.contains("division by zero") {
         sqlstate::DIVISION_BY_ZERO
     } else if message.contains("out of range") || message.contains("overflow") {
         sqlstate::NUMERIC_VALUE_OUT_OF_RANGE
@@ -50,14 +57,15 @@ fn from_function(message: &str) -> PgError {
         sqlstate::INVALID_ARGUMENT_FOR_LOGARITHM
     } else if message.contains("square root") || message.contains("raised to") {
         sqlstate::INVALID_ARGUMENT_FOR_POWER_FUNCTION
-    } else if message.contains("invalid input syntax") || message.contains("malformed") {
+    } else if message.contains("invalid input syntax")
+        || (message.contains("malformed") && !message.contains("database disk image"))
+    {
         sqlstate::INVALID_TEXT_REPRESENTATION
     } else if message.contains("operator does not exist") {
         sqlstate::UNDEFINED_FUNCTION
     } else {
-        sqlstate::INVALID_PARAMETER_VALUE
-    };
-    PgError::new(code, message.to_owned())
+        return None;
+    })
 }
 
 fn from_message(message: &str) -> PgError {
@@ -100,6 +108,9 @@ fn from_message(message: &str) -> PgError {
     if message.contains("integer overflow") {
         return PgError::new(sqlstate::NUMERIC_VALUE_OUT_OF_RANGE, "bigint out of range");
     }
+    if let Some(code) = function_code(message) {
+        return PgError::new(code, message.to_owned());
+    }
     if message.contains("readonly") || message.contains("read-only") {
         return PgError::read_only("a write");
     }
@@ -135,6 +146,8 @@ mod tests {
             ("invalid input syntax for type numeric: \"x\"", "22P02"),
         ] {
             assert_eq!(from_function(message).code, code, "{message}");
+            // Raised inside a statement, the wording comes back as SQLite's message.
+            assert_eq!(from_message(message).code, code, "{message}");
         }
     }
 }

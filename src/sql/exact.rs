@@ -13,7 +13,7 @@
 
 use pgwire::api::Type;
 use sqlparser::ast::{
-    BinaryOperator, DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Query,
+    BinaryOperator, DataType, ExactNumberInfo, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Query,
     SelectItem, SetExpr, UnaryOperator, Value,
 };
 
@@ -63,9 +63,10 @@ pub fn may_be_exact(query: &Query) -> bool {
                     matches!(op, BinaryOperator::Divide | BinaryOperator::Modulo | BinaryOperator::PGExp)
                 }
                 Expr::Value(v) => matches!(&v.value, Value::Number(n, _) if literal_needs_decimal(n)),
-                Expr::Cast { expr, data_type: DataType::Numeric(_) | DataType::Decimal(_), .. } => {
-                    matches!(expr.as_ref(), Expr::Value(v)
-                        if matches!(&v.value, Value::SingleQuotedString(s) if literal_needs_decimal(s.trim())))
+                Expr::Cast { expr, data_type: DataType::Numeric(info) | DataType::Decimal(info), .. } => {
+                    !matches!(info, ExactNumberInfo::None)
+                        || matches!(expr.as_ref(), Expr::Value(v)
+                            if matches!(&v.value, Value::SingleQuotedString(s) if literal_needs_decimal(s.trim())))
                 }
                 Expr::Function(f) => matches!(
                     last_part(&f.name).as_str(),
@@ -104,6 +105,13 @@ pub fn rule(expr: &Expr, scope: &Scope) -> Rule {
             ..
         }
         | Expr::Nested(_) => Rule::AnyOperand,
+        // numeric(p,s) rounds to s and fails beyond p digits, exactly.
+        Expr::Cast {
+            data_type:
+                DataType::Numeric(ExactNumberInfo::Precision(_) | ExactNumberInfo::PrecisionAndScale(..))
+                | DataType::Decimal(ExactNumberInfo::Precision(_) | ExactNumberInfo::PrecisionAndScale(..)),
+            ..
+        } => Rule::Always,
         Expr::Cast {
             expr: inner,
             data_type: DataType::Numeric(_) | DataType::Decimal(_),

@@ -181,6 +181,9 @@ impl Pass<'_> {
         if let Some(d) = literal(&expr) {
             return string(d.to_string());
         }
+        if let Some(text) = numeric_string(&expr) {
+            return text;
+        }
         match scale {
             Some(s) if s > 0 => call("pg_numeric", vec![expr, number(i64::from(s))]),
             _ => expr,
@@ -525,6 +528,23 @@ fn typmod(inner: Expr, precision: u64, scale: u64) -> Expr {
     collated(call("pg_num_typmod", vec![inner, number(p), number(s)]))
 }
 
+/// `'1.5'::numeric` as its text, so a `pg_num_*` function reads it (and
+/// refuses what is not a number, as Postgres does; SQLite's CAST would
+/// make `'abc'` 0).
+fn numeric_string(expr: &Expr) -> Option<Expr> {
+    match expr {
+        Expr::Cast {
+            expr,
+            data_type: DataType::Numeric(ExactNumberInfo::None) | DataType::Decimal(ExactNumberInfo::None),
+            ..
+        } => match expr.as_ref() {
+            Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_)) => Some((**expr).clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// The exact value of a literal operand: `2.50`, `-1`, `'1.5'`,
 /// `1.5::numeric`.
 fn literal(expr: &Expr) -> Option<Decimal> {
@@ -611,7 +631,7 @@ mod tests {
         );
         assert_eq!(
             exact("SELECT sum(r), (r * 2)::int FROM (SELECT n / 3.0 AS r FROM t) s"),
-            "SELECT pg_num_sum(r) COLLATE pg_numeric AS \"sum\", pg_num_to_int(pg_num_mul(r, 2), 64) \
+            "SELECT pg_num_sum(r) COLLATE pg_numeric AS \"sum\", pg_num_to_int(pg_num_mul(r, 2), 32) \
              FROM (SELECT pg_num_div(n, '3.0') COLLATE pg_numeric AS r FROM t) s"
         );
     }
