@@ -17,6 +17,7 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, Statement};
 use tokio::sync::mpsc;
 
+use crate::decimal::Decimal;
 use crate::error::{PgError, PgResult};
 use crate::prefetch;
 use crate::replica::pool::PooledConnection;
@@ -307,21 +308,19 @@ fn numeric_scales(
 }
 
 /// A number printed with exactly `scale` decimals (rounded half away from
-/// zero), as text the encoder reads back as a numeric of that scale.
+/// zero), as text the encoder reads back as a numeric of that scale. A REAL
+/// stands for its shortest round-trip decimal (what a NUMERIC column
+/// stored); exact values (text) already have their scale.
 fn with_scale(value: Value, scale: u32) -> Value {
-    use rust_decimal::prelude::FromPrimitive;
     let decimal = match &value {
-        Value::Integer(i) => rust_decimal::Decimal::from(*i),
-        Value::Real(r) => match rust_decimal::Decimal::from_f64(*r) {
+        Value::Integer(i) => Decimal::from_i64(*i),
+        Value::Real(r) => match Decimal::from_f64(*r) {
             Some(d) => d,
             None => return value,
         },
         _ => return value,
     };
-    let mut rounded =
-        decimal.round_dp_with_strategy(scale, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-    rounded.rescale(scale);
-    Value::Text(rounded.to_string())
+    Value::Text(decimal.round(i64::from(scale)).to_string())
 }
 
 fn stream_rows(

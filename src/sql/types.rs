@@ -185,6 +185,25 @@ pub(crate) fn wildcard_aliases(select: &Select) -> Option<Vec<String>> {
 
 /// Display scales of the top-level projection (see [`numeric_scale`]).
 pub fn projection_scales(query: &Query, scope: &Scope) -> Option<Vec<Option<u32>>> {
+    if let SetExpr::Values(values) = query.body.as_ref() {
+        // A column's scale where every row's value has the same one
+        // (NULLs aside); each value keeps its own otherwise.
+        let width = values.rows.first()?.len();
+        return Some(
+            (0..width)
+                .map(|i| {
+                    let mut scales = values
+                        .rows
+                        .iter()
+                        .filter_map(|row| row.get(i))
+                        .filter(|e| !matches!(e, Expr::Value(v) if v.value == Value::Null))
+                        .map(|e| numeric_scale(e, scope));
+                    let first = scales.next()??;
+                    scales.all(|s| s == Some(first)).then_some(first)
+                })
+                .collect(),
+        );
+    }
     let select = first_select(query)?;
     let mut scales = Vec::new();
     for item in &select.projection {
@@ -605,13 +624,27 @@ pub fn tables_read(query: &Query) -> Vec<(String, String)> {
 /// Inferred types of the top-level projection, one per select item; `None`
 /// for wildcards and items whose type is unknown.
 pub fn projection_types(query: &Query, scope: &Scope) -> Option<Vec<Option<Type>>> {
-    if let SetExpr::Values(values) = query.body.as_ref() {
-        return values
-            .rows
-            .first()
-            .map(|row| row.iter().map(|e| infer(e, scope)).collect());
-    }
-    let select = first_select(query)?;
+    body_types(&query.body, scope)
+}
+
+fn body_types(body: &SetExpr, scope: &Scope) -> Option<Vec<Option<Type>>> {
+    let select = match body {
+        SetExpr::Select(select) => select,
+        SetExpr::Query(query) => return body_types(&query.body, scope),
+        SetExpr::SetOperation { left, right, .. } => {
+            return Some(union_types(
+                body_types(left, scope)?,
+                body_types(right, scope).unwrap_or_default(),
+            ));
+        }
+        SetExpr::Values(values) => {
+            return values
+                .rows
+                .first()
+                .map(|row| row.iter().map(|e| infer(e, scope)).collect());
+        }
+        _ => return None,
+    };
     let mut types = Vec::new();
     for item in &select.projection {
         match item {
@@ -639,6 +672,26 @@ pub fn projection_types(query: &Query, scope: &Scope) -> Option<Vec<Option<Type>
         }
     }
     Some(types)
+}
+
+/// The column types of a set operation from its branches': numbers
+/// resolve as Postgres's UNION does (int8 and numeric give numeric,
+/// numeric and float8 float8); otherwise the first branch's type.
+fn union_types(left: Vec<Option<Type>>, right: Vec<Option<Type>>) -> Vec<Option<Type>> {
+    let numeric = |t: &Type| {
+        matches!(
+            *t,
+            Type::INT2 | Type::INT4 | Type::INT8 | Type::NUMERIC | Type::FLOAT4 | Type::FLOAT8
+        )
+    };
+    left.into_iter()
+        .enumerate()
+        .map(|(i, l)| match (l, right.get(i).cloned().flatten()) {
+            (Some(l), Some(r)) if numeric(&l) && numeric(&r) => Some(numeric_result(l, r)),
+            (None, r) => r,
+            (l, _) => l,
+        })
+        .collect()
 }
 
 /// Postgres's names for unaliased projection items (`count`, `?column?`);

@@ -49,3 +49,17 @@ SELECT p.id, o.total / o.n FROM people p JOIN (SELECT person_id, sum(amount) AS 
 SELECT (SELECT avg(amount) FROM orders) > 400, (SELECT avg(amount) FROM orders) AS a, (SELECT avg(qty) FROM orders) * 2;
 SELECT id, lag(amount / qty, 1, 0) OVER (ORDER BY id), first_value(amount / qty) OVER (ORDER BY id) FROM orders WHERE id < 8 ORDER BY id;
 SELECT balance FROM people WHERE balance / 2 > 1000 ORDER BY balance / 2 DESC;
+SELECT id, amount::numeric(6, 1), (amount / 3)::numeric(8, 3), CAST(score AS numeric(12, 2)) FROM orders JOIN people USING (id) WHERE id < 12 ORDER BY id;
+SELECT id FROM orders WHERE amount::numeric(5, 0) = 228 OR (amount / qty)::numeric(6, 2) = 75.45 ORDER BY id;
+SELECT * FROM (SELECT id, amount / qty AS unit, qty FROM orders WHERE id < 6) t ORDER BY unit;
+SELECT t.* FROM (SELECT status, avg(amount) AS a FROM orders GROUP BY status) t WHERE t.a > 400 ORDER BY t.a DESC;
+SELECT a.status FROM (SELECT status, avg(qty) AS q FROM orders GROUP BY status) a JOIN (SELECT status, avg(qty) AS q FROM orders GROUP BY status) b ON a.q = b.q ORDER BY 1;
+SELECT id FROM orders WHERE amount / qty IN (SELECT max(amount / qty) FROM orders GROUP BY status) ORDER BY id;
+SELECT qty FROM orders WHERE id < 30 INTERSECT SELECT avg(qty) FROM orders GROUP BY status ORDER BY 1;
+SELECT id, qty FROM orders WHERE id < 6 UNION ALL SELECT 0, avg(qty) FROM orders ORDER BY 2, 1;
+SELECT status, bucket, count(*) FROM (SELECT status, round(amount / 100, 0) AS bucket FROM orders) b GROUP BY status, bucket HAVING bucket > 6 ORDER BY status, bucket;
+SELECT bucket, count(*) FROM (SELECT trunc(amount / 100) AS bucket FROM orders) b GROUP BY bucket ORDER BY bucket DESC;
+SELECT id, age, (SELECT avg(age) FROM people) AS mean, age - (SELECT avg(age) FROM people) AS diff FROM people WHERE id < 8 ORDER BY diff NULLS FIRST, id;
+SELECT round(avg(balance), 2), round(avg(balance) / 3, 4), avg(balance) * 0, -avg(balance) FROM people;
+SELECT sum(x), avg(x), min(x), max(x) FROM (VALUES (-0.5), (-1.5), (2.5), (-2.5)) v(x);
+SELECT round(x), round(x, 0), trunc(x), ceil(x), floor(x) FROM (VALUES (-0.5 / 1), (-1.5 / 1), (2.5 / 1), (-2.5 / 1)) v(x) ORDER BY x;
