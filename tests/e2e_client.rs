@@ -364,7 +364,9 @@ async fn exact_numerics_keep_their_digits_in_binary_with_parameters_and_errors()
         )
         .await
         .unwrap();
-    let got: Vec<String> = (0..5).map(|i| row.get::<_, Decimal>(i).to_string()).collect();
+    let got: Vec<String> = (0..5)
+        .map(|i| row.get::<_, Decimal>(i).to_string())
+        .collect();
     assert_eq!(
         got,
         [
@@ -389,7 +391,11 @@ async fn exact_numerics_keep_their_digits_in_binary_with_parameters_and_errors()
         .prepare("SELECT id FROM t WHERE amount / 2 > $1 ORDER BY id")
         .await
         .unwrap();
-    assert_eq!(stmt.params(), [Type::NUMERIC], "parameter type of amount / 2 > $1");
+    assert_eq!(
+        stmt.params(),
+        [Type::NUMERIC],
+        "parameter type of amount / 2 > $1"
+    );
     let ids: Vec<i64> = client
         .query(&stmt, &[&dec("6.2")])
         .await
@@ -402,7 +408,10 @@ async fn exact_numerics_keep_their_digits_in_binary_with_parameters_and_errors()
         .query_one("SELECT $1::numeric / 3", &[&dec("1")])
         .await
         .unwrap();
-    assert_eq!(row.get::<_, Decimal>(0).to_string(), "0.33333333333333333333");
+    assert_eq!(
+        row.get::<_, Decimal>(0).to_string(),
+        "0.33333333333333333333"
+    );
 
     // What Postgres refuses, refused with its SQLSTATE.
     for (sql, expected) in [
@@ -421,7 +430,11 @@ async fn exact_numerics_keep_their_digits_in_binary_with_parameters_and_errors()
     ] {
         let err = client.simple_query(sql).await.unwrap_err();
         assert_eq!(sqlstate(&err), expected, "{sql}: {err:?}");
-        assert_eq!(count(&client, "t").await, 4, "the session goes on after {sql}");
+        assert_eq!(
+            count(&client, "t").await,
+            4,
+            "the session goes on after {sql}"
+        );
     }
 }
 

@@ -131,7 +131,9 @@ impl Decimal {
     pub fn from_f64(value: f64) -> Option<Decimal> {
         // Rust prints the shortest digits that round-trip, never in
         // exponent form.
-        value.is_finite().then(|| Decimal::parse(&value.to_string()).ok())?
+        value
+            .is_finite()
+            .then(|| Decimal::parse(&value.to_string()).ok())?
     }
 
     /// Postgres's numeric input: `[+-]digits[.digits][e[+-]digits]`,
@@ -274,7 +276,10 @@ impl Decimal {
         let (num, den) = if shift >= 0 {
             (&self.mantissa * pow10(shift as u32), other.mantissa.clone())
         } else {
-            (self.mantissa.clone(), &other.mantissa * pow10((-shift) as u32))
+            (
+                self.mantissa.clone(),
+                &other.mantissa * pow10((-shift) as u32),
+            )
         };
         Decimal::new(div_round(&num, &den), scale).checked()
     }
@@ -557,8 +562,14 @@ mod tests {
         assert!(Decimal::parse("1.2.3").is_err());
         assert!(Decimal::parse("").is_err());
         assert_eq!(Decimal::from_f64(123.45).unwrap().to_string(), "123.45");
-        assert_eq!(Decimal::from_f64(0.1 + 0.2).unwrap().to_string(), "0.30000000000000004");
-        assert_eq!(Decimal::from_f64(1e20).unwrap().to_string(), "100000000000000000000");
+        assert_eq!(
+            Decimal::from_f64(0.1 + 0.2).unwrap().to_string(),
+            "0.30000000000000004"
+        );
+        assert_eq!(
+            Decimal::from_f64(1e20).unwrap().to_string(),
+            "100000000000000000000"
+        );
         assert!(Decimal::from_f64(f64::NAN).is_none());
     }
 
@@ -597,7 +608,10 @@ mod tests {
         assert_eq!(d("2.5").to_int(32), Ok(3));
         assert_eq!(d("-2.5").to_int(32), Ok(-3));
         assert_eq!(d("40000").to_int(16), Err(Error::IntegerOutOfRange(16)));
-        assert_eq!(d("123.456").with_typmod(5, 2).unwrap().to_string(), "123.46");
+        assert_eq!(
+            d("123.456").with_typmod(5, 2).unwrap().to_string(),
+            "123.46"
+        );
         assert_eq!(d("123.456").with_typmod(4, 2), Err(Error::FieldOverflow));
         assert_eq!(d("1.5").cmp_value(&d("1.50")), Ordering::Equal);
     }
@@ -628,7 +642,13 @@ mod tests {
         assert_eq!(d("0.00").to_pg_binary(), [0, 0, 0, 0, 0, 0, 0, 2]);
         // 10000: one digit 1 at weight 1.
         assert_eq!(d("10000").to_pg_binary(), [0, 1, 0, 1, 0, 0, 0, 0, 0, 1]);
-        for text in ["1234.5678", "-0.0012", "0.00", "10000", "0.33333333333333333333"] {
+        for text in [
+            "1234.5678",
+            "-0.0012",
+            "0.00",
+            "10000",
+            "0.33333333333333333333",
+        ] {
             let value = d(text);
             assert_eq!(Decimal::from_pg_binary(&value.to_pg_binary()), Ok(value));
         }

@@ -17,10 +17,7 @@ use rusqlite::Connection;
 use super::from_sqlite;
 use crate::error::PgResult;
 use crate::sql::types::{Scope, all_tables_read, build_scope};
-use crate::sql::{ReadQuery, TypedSqlite};
-
-/// Each table a read reads, with its columns' declared types.
-type Declarations = Vec<(String, Vec<(String, Option<String>)>)>;
+use crate::sql::{Declarations, ReadQuery, TypedSqlite};
 
 fn declarations(conn: &Connection, read: &ReadQuery) -> PgResult<Declarations> {
     let mut info = conn

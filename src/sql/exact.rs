@@ -13,8 +13,8 @@
 
 use pgwire::api::Type;
 use sqlparser::ast::{
-    BinaryOperator, DataType, ExactNumberInfo, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Query,
-    SelectItem, SetExpr, UnaryOperator, Value,
+    BinaryOperator, DataType, ExactNumberInfo, Expr, FunctionArg, FunctionArgExpr,
+    FunctionArguments, Query, SelectItem, SetExpr, UnaryOperator, Value,
 };
 
 use super::types::{Scope, infer, last_part};
@@ -60,10 +60,19 @@ pub fn may_be_exact(query: &Query) -> bool {
         fn pre_visit_expr(&mut self, expr: &Expr) -> std::ops::ControlFlow<()> {
             self.0 |= match expr {
                 Expr::BinaryOp { op, .. } => {
-                    matches!(op, BinaryOperator::Divide | BinaryOperator::Modulo | BinaryOperator::PGExp)
+                    matches!(
+                        op,
+                        BinaryOperator::Divide | BinaryOperator::Modulo | BinaryOperator::PGExp
+                    )
                 }
-                Expr::Value(v) => matches!(&v.value, Value::Number(n, _) if literal_needs_decimal(n)),
-                Expr::Cast { expr, data_type: DataType::Numeric(info) | DataType::Decimal(info), .. } => {
+                Expr::Value(v) => {
+                    matches!(&v.value, Value::Number(n, _) if literal_needs_decimal(n))
+                }
+                Expr::Cast {
+                    expr,
+                    data_type: DataType::Numeric(info) | DataType::Decimal(info),
+                    ..
+                } => {
                     !matches!(info, ExactNumberInfo::None)
                         || matches!(expr.as_ref(), Expr::Value(v)
                             if matches!(&v.value, Value::SingleQuotedString(s) if literal_needs_decimal(s.trim())))
@@ -108,8 +117,12 @@ pub fn rule(expr: &Expr, scope: &Scope) -> Rule {
         // numeric(p,s) rounds to s and fails beyond p digits, exactly.
         Expr::Cast {
             data_type:
-                DataType::Numeric(ExactNumberInfo::Precision(_) | ExactNumberInfo::PrecisionAndScale(..))
-                | DataType::Decimal(ExactNumberInfo::Precision(_) | ExactNumberInfo::PrecisionAndScale(..)),
+                DataType::Numeric(
+                    ExactNumberInfo::Precision(_) | ExactNumberInfo::PrecisionAndScale(..),
+                )
+                | DataType::Decimal(
+                    ExactNumberInfo::Precision(_) | ExactNumberInfo::PrecisionAndScale(..),
+                ),
             ..
         } => Rule::Always,
         Expr::Cast {
@@ -129,9 +142,9 @@ pub fn rule(expr: &Expr, scope: &Scope) -> Rule {
             "avg" | "power" | "pow" | "sqrt" | "exp" | "ln" | "log" | "mod" if numeric() => {
                 Rule::Always
             }
-            "sum" | "min" | "max" | "first_value" | "last_value" | "lag" | "lead"
-            | "nth_value" | "coalesce" | "nullif" | "greatest" | "least" | "round" | "trunc"
-            | "abs" | "sign" | "ceil" | "ceiling" | "floor"
+            "sum" | "min" | "max" | "first_value" | "last_value" | "lag" | "lead" | "nth_value"
+            | "coalesce" | "nullif" | "greatest" | "least" | "round" | "trunc" | "abs" | "sign"
+            | "ceil" | "ceiling" | "floor"
                 if numeric() =>
             {
                 Rule::AnyOperand
@@ -281,8 +294,8 @@ mod tests {
                 &scope
             ),
             [
-                true, false, false, true, false, false, true, true, true, true, false, false,
-                true, true
+                true, false, false, true, false, false, true, true, true, true, false, false, true,
+                true
             ]
         );
         assert!(literal_needs_decimal("0.1234567890123456"));

@@ -42,11 +42,13 @@ pub struct ReadQuery {
     pub typed: parking_lot::Mutex<Option<TypedSqlite>>,
 }
 
+/// Each table a read reads, with its columns and their declared types.
+pub type Declarations = Vec<(String, Vec<(String, Option<String>)>)>;
+
 /// A translation made with the tables' declared types.
 #[derive(Debug, Clone)]
 pub struct TypedSqlite {
-    /// Each table read and its columns' declared types.
-    pub tables: Vec<(String, Vec<(String, Option<String>)>)>,
+    pub tables: Declarations,
     pub sqlite: Arc<str>,
 }
 

@@ -358,7 +358,10 @@ fn decode_param<S: Clone>(portal: &Portal<S>, i: usize, ty: &Type) -> PgResult<V
         Type::NUMERIC => numeric_param(portal, i).map_err(|e| {
             PgError::new(
                 sqlstate::INVALID_TEXT_REPRESENTATION,
-                format!("invalid input for parameter ${} of type numeric: {e}", i + 1),
+                format!(
+                    "invalid input for parameter ${} of type numeric: {e}",
+                    i + 1
+                ),
             )
         })?,
         Type::BYTEA => portal

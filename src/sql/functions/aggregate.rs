@@ -51,7 +51,11 @@ impl Aggregate<AvgState, Value> for Avg {
             // avg(bigint). Typed numeric avgs are `pg_num_avg`.
             Some(acc) if acc.count > 0 && acc.all_int => {
                 let quotient = Decimal::from_i128(acc.int_sum).div(&Decimal::from_i128(acc.count));
-                Value::Text(quotient.map_err(|e| super::user_error(e.to_string()))?.to_string())
+                Value::Text(
+                    quotient
+                        .map_err(|e| super::user_error(e.to_string()))?
+                        .to_string(),
+                )
             }
             Some(acc) if acc.count > 0 => Value::Real(acc.float_sum / acc.count as f64),
             _ => Value::Null,

@@ -28,9 +28,8 @@ pub fn to_decimal(value: ValueRef<'_>) -> Result<Option<Decimal>> {
     Ok(Some(match value {
         ValueRef::Null => return Ok(None),
         ValueRef::Integer(i) => Decimal::from_i64(i),
-        ValueRef::Real(r) => Decimal::from_f64(r).ok_or_else(|| {
-            user_error(format!("cannot convert {r} to numeric: out of range"))
-        })?,
+        ValueRef::Real(r) => Decimal::from_f64(r)
+            .ok_or_else(|| user_error(format!("cannot convert {r} to numeric: out of range")))?,
         ValueRef::Text(t) => Decimal::parse(&String::from_utf8_lossy(t)).map_err(failed)?,
         ValueRef::Blob(_) => return Err(user_error("cannot cast type bytea to numeric")),
     }))
@@ -49,7 +48,9 @@ type Binary = fn(&Decimal, &Decimal) -> decimal::Result<Decimal>;
 
 fn unary(conn: &Connection, name: &str, flags: FunctionFlags, f: Unary) -> Result<()> {
     conn.create_scalar_function(name, 1, flags, move |ctx| {
-        Ok(text(arg(ctx, 0)?.map(|x| f(&x)).transpose().map_err(failed)?))
+        Ok(text(
+            arg(ctx, 0)?.map(|x| f(&x)).transpose().map_err(failed)?,
+        ))
     })
 }
 
@@ -63,10 +64,19 @@ fn binary(conn: &Connection, name: &str, flags: FunctionFlags, f: Binary) -> Res
 }
 
 /// `round`/`trunc` with an optional number of places (NULL places: NULL).
-fn rounding(conn: &Connection, name: &str, flags: FunctionFlags, f: fn(&Decimal, i64) -> Decimal) -> Result<()> {
+fn rounding(
+    conn: &Connection,
+    name: &str,
+    flags: FunctionFlags,
+    f: fn(&Decimal, i64) -> Decimal,
+) -> Result<()> {
     for n_arg in [1, 2] {
         conn.create_scalar_function(name, n_arg, flags, move |ctx| {
-            let places = if n_arg == 2 { super::int_arg(ctx, 1) } else { Some(0) };
+            let places = if n_arg == 2 {
+                super::int_arg(ctx, 1)
+            } else {
+                Some(0)
+            };
             Ok(text(match (arg(ctx, 0)?, places) {
                 (Some(x), Some(places)) => Some(f(&x, places)),
                 _ => None,
@@ -77,7 +87,12 @@ fn rounding(conn: &Connection, name: &str, flags: FunctionFlags, f: fn(&Decimal,
 }
 
 /// `greatest`/`least`: NULLs ignored, by value.
-fn extreme(conn: &Connection, name: &str, flags: FunctionFlags, wanted: std::cmp::Ordering) -> Result<()> {
+fn extreme(
+    conn: &Connection,
+    name: &str,
+    flags: FunctionFlags,
+    wanted: std::cmp::Ordering,
+) -> Result<()> {
     conn.create_scalar_function(name, -1, flags, move |ctx| {
         let mut best: Option<Decimal> = None;
         for i in 0..ctx.len() {
@@ -209,7 +224,9 @@ pub(super) fn register(conn: &Connection, flags: FunctionFlags) -> Result<()> {
         unary(conn, name, flags, f)?;
     }
     // log(x) is log(10, x).
-    unary(conn, "pg_num_log", flags, |x| decimal::log(&Decimal::from_i64(10), x))?;
+    unary(conn, "pg_num_log", flags, |x| {
+        decimal::log(&Decimal::from_i64(10), x)
+    })?;
     rounding(conn, "pg_num_round", flags, Decimal::round)?;
     rounding(conn, "pg_num_trunc", flags, Decimal::trunc)?;
     extreme(conn, "pg_num_greatest", flags, std::cmp::Ordering::Greater)?;
@@ -257,14 +274,29 @@ mod tests {
     fn functions_compute_in_decimal() {
         let conn = conn();
         let t = |s: &str| Value::Text(s.into());
-        assert_eq!(one(&conn, "SELECT pg_num_div(1, '3.0')"), t("0.33333333333333333333"));
-        assert_eq!(one(&conn, "SELECT pg_num_div(7, 2)"), t("3.5000000000000000"));
+        assert_eq!(
+            one(&conn, "SELECT pg_num_div(1, '3.0')"),
+            t("0.33333333333333333333")
+        );
+        assert_eq!(
+            one(&conn, "SELECT pg_num_div(7, 2)"),
+            t("3.5000000000000000")
+        );
         assert_eq!(one(&conn, "SELECT pg_numeric(100.1, 2)"), t("100.10"));
-        assert_eq!(one(&conn, "SELECT pg_num_mul(pg_num_div(1, 3), 3)"), t("0.99999999999999999999"));
+        assert_eq!(
+            one(&conn, "SELECT pg_num_mul(pg_num_div(1, 3), 3)"),
+            t("0.99999999999999999999")
+        );
         assert_eq!(one(&conn, "SELECT pg_num_round('-2.5')"), t("-3"));
-        assert_eq!(one(&conn, "SELECT pg_num_to_int('2.5', 32)"), Value::Integer(3));
+        assert_eq!(
+            one(&conn, "SELECT pg_num_to_int('2.5', 32)"),
+            Value::Integer(3)
+        );
         assert_eq!(one(&conn, "SELECT pg_num_div(NULL, 2)"), Value::Null);
-        assert_eq!(one(&conn, "SELECT pg_num_greatest('10', NULL, '9.5')"), t("10"));
+        assert_eq!(
+            one(&conn, "SELECT pg_num_greatest('10', NULL, '9.5')"),
+            t("10")
+        );
         let err = conn.query_row("SELECT pg_num_div(1, 0)", [], |r| r.get::<_, Value>(0));
         assert!(err.unwrap_err().to_string().contains("division by zero"));
     }
@@ -279,10 +311,18 @@ mod tests {
         .unwrap();
         let t = |s: &str| Value::Text(s.into());
         assert_eq!(one(&conn, "SELECT pg_num_sum(v) FROM t"), t("20.75"));
-        assert_eq!(one(&conn, "SELECT pg_num_avg(v) FROM t"), t("5.1875000000000000"));
-        assert_eq!(one(&conn, "SELECT pg_num_avg(v) FROM t WHERE false"), Value::Null);
+        assert_eq!(
+            one(&conn, "SELECT pg_num_avg(v) FROM t"),
+            t("5.1875000000000000")
+        );
+        assert_eq!(
+            one(&conn, "SELECT pg_num_avg(v) FROM t WHERE false"),
+            Value::Null
+        );
         let sorted: Vec<i64> = conn
-            .prepare("SELECT id FROM t WHERE v IS NOT NULL ORDER BY pg_numeric(v) COLLATE pg_numeric")
+            .prepare(
+                "SELECT id FROM t WHERE v IS NOT NULL ORDER BY pg_numeric(v) COLLATE pg_numeric",
+            )
             .unwrap()
             .query_map([], |r| r.get(0))
             .unwrap()
@@ -298,7 +338,13 @@ mod tests {
             .unwrap();
         assert_eq!(
             windowed,
-            ["10.0000000000000000", "9.7500000000000000", "5.8750000000000000", "2.2500000000000000", "-1.00000000000000000000"]
+            [
+                "10.0000000000000000",
+                "9.7500000000000000",
+                "5.8750000000000000",
+                "2.2500000000000000",
+                "-1.00000000000000000000"
+            ]
         );
     }
 }

@@ -220,7 +220,10 @@ impl Pass<'_> {
                     B::Modulo => "pg_num_mod",
                     _ => "pg_num_power",
                 };
-                let args = vec![self.argument(*left, scale(0)), self.argument(*right, scale(1))];
+                let args = vec![
+                    self.argument(*left, scale(0)),
+                    self.argument(*right, scale(1)),
+                ];
                 collated(call(name, args))
             }
             Expr::UnaryOp {
@@ -379,9 +382,12 @@ impl Pass<'_> {
                 operand: Some(operand),
                 conditions,
                 ..
-            } if self.is_exact(operand) || conditions.iter().any(|c| self.is_exact(&c.condition)) => {
+            } if self.is_exact(operand)
+                || conditions.iter().any(|c| self.is_exact(&c.condition)) =>
+            {
                 self.lift_all(
-                    std::iter::once(operand.as_mut()).chain(conditions.iter_mut().map(|c| &mut c.condition)),
+                    std::iter::once(operand.as_mut())
+                        .chain(conditions.iter_mut().map(|c| &mut c.condition)),
                 );
             }
             Expr::Cast {
@@ -389,7 +395,10 @@ impl Pass<'_> {
                 data_type,
                 ..
             } if self.is_exact(inner)
-                && matches!(from_data_type(data_type), Type::INT2 | Type::INT4 | Type::INT8) =>
+                && matches!(
+                    from_data_type(data_type),
+                    Type::INT2 | Type::INT4 | Type::INT8
+                ) =>
             {
                 let bits = match from_data_type(data_type) {
                     Type::INT2 => 16,
@@ -416,14 +425,18 @@ impl Pass<'_> {
     /// refer to it).
     fn finish_select_lists(&self, query: &mut Query, items: &Items) {
         let mut selects = selects(&mut query.body);
-        let width = selects.iter().map(|s| s.projection.len()).max().unwrap_or(0);
+        let width = selects
+            .iter()
+            .map(|s| s.projection.len())
+            .max()
+            .unwrap_or(0);
         let exact_columns: Vec<bool> = (0..width)
             .map(|i| {
                 selects.len() > 1
                     && selects.iter().any(|s| match s.projection.get(i) {
-                        Some(SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. }) => {
-                            self.is_exact(e)
-                        }
+                        Some(
+                            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. },
+                        ) => self.is_exact(e),
                         _ => false,
                     })
             })
@@ -535,10 +548,13 @@ fn numeric_string(expr: &Expr) -> Option<Expr> {
     match expr {
         Expr::Cast {
             expr,
-            data_type: DataType::Numeric(ExactNumberInfo::None) | DataType::Decimal(ExactNumberInfo::None),
+            data_type:
+                DataType::Numeric(ExactNumberInfo::None) | DataType::Decimal(ExactNumberInfo::None),
             ..
         } => match expr.as_ref() {
-            Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_)) => Some((**expr).clone()),
+            Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_)) => {
+                Some((**expr).clone())
+            }
             _ => None,
         },
         _ => None,
@@ -565,7 +581,8 @@ fn literal(expr: &Expr) -> Option<Decimal> {
         | Expr::Nested(expr) => literal(expr),
         Expr::Cast {
             expr,
-            data_type: DataType::Numeric(ExactNumberInfo::None) | DataType::Decimal(ExactNumberInfo::None),
+            data_type:
+                DataType::Numeric(ExactNumberInfo::None) | DataType::Decimal(ExactNumberInfo::None),
             ..
         } => literal(expr),
         _ => None,
