@@ -333,63 +333,54 @@ mod tests {
 
     #[test]
     fn roots_and_powers_match_postgres() {
-        assert_eq!(sqrt(&d("2.0")).unwrap().to_string(), "1.414213562373095");
-        assert_eq!(sqrt(&d("16.0")).unwrap().to_string(), "4.000000000000000");
-        assert_eq!(sqrt(&d("2")).unwrap().to_string(), "1.414213562373095");
+        for (x, root) in [
+            ("2.0", "1.414213562373095"),
+            ("16.0", "4.000000000000000"),
+            ("2", "1.414213562373095"),
+            ("0.0002", "0.01414213562373095"),
+        ] {
+            assert_eq!(sqrt(&d(x)).unwrap().to_string(), root, "sqrt({x})");
+        }
         assert_eq!(sqrt(&d("-1")), Err(Error::SqrtOfNegative));
-        assert_eq!(
-            power(&d("2.0"), &d("0.5")).unwrap().to_string(),
-            "1.4142135623730950"
-        );
-        assert_eq!(
-            power(&d("2.0"), &d("10")).unwrap().to_string(),
-            "1024.0000000000000000"
-        );
-        assert_eq!(
-            power(&d("1.5"), &d("2")).unwrap().to_string(),
-            "2.2500000000000000"
-        );
-        assert_eq!(
-            power(&d("2.0"), &d("-2")).unwrap().to_string(),
-            "0.2500000000000000"
-        );
-        assert_eq!(
-            power(&d("0.0"), &d("0")).unwrap().to_string(),
-            "1.0000000000000000"
-        );
-        assert_eq!(
-            power(&d("1.0001"), &d("10000")).unwrap().to_string(),
-            "2.7181459268252249"
-        );
+        for (base, exponent, result) in [
+            ("2.0", "0.5", "1.4142135623730950"),
+            ("2.0", "10", "1024.0000000000000000"),
+            ("1.5", "2", "2.2500000000000000"),
+            ("2.0", "-2", "0.2500000000000000"),
+            ("0.0", "0", "1.0000000000000000"),
+            ("1.0001", "10000", "2.7181459268252249"),
+            ("-2", "3", "-8.0000000000000000"),
+        ] {
+            let got = power(&d(base), &d(exponent)).unwrap().to_string();
+            assert_eq!(got, result, "power({base}, {exponent})");
+        }
         assert_eq!(power(&d("0"), &d("-1")), Err(Error::ZeroToNegativePower));
         assert_eq!(power(&d("-2.0"), &d("0.5")), Err(Error::ComplexPower));
     }
 
     #[test]
     fn logarithms_and_exponentials_match_postgres() {
-        assert_eq!(exp(&d("1.0")).unwrap().to_string(), "2.7182818284590452");
-        assert_eq!(exp(&d("10")).unwrap().to_string(), "22026.465794806717");
-        assert_eq!(
-            exp(&d("-10.0")).unwrap().to_string(),
-            "0.00004539992976248485"
-        );
-        assert_eq!(
-            exp(&d("100.0")).unwrap().to_string(),
-            "26881171418161354484126255515800135873611118.8"
-        );
-        assert_eq!(ln(&d("2.0")).unwrap().to_string(), "0.6931471805599453");
-        assert_eq!(
-            ln(&d("1e-100")).unwrap().to_string(),
-            "-230.2585092994045684017991454684364207601101488628772976033327900967572609677352480235997205089598298342"
-        );
-        assert_eq!(
-            log(&d("10"), &d("100.0")).unwrap().to_string(),
-            "2.0000000000000000"
-        );
-        assert_eq!(
-            log(&d("2.0"), &d("8.0")).unwrap().to_string(),
-            "3.0000000000000000"
-        );
+        let ln_tiny = "-230.2585092994045684017991454684364207601101488628772976033327900967572609677352480235997205089598298342";
+        for (f, x, result) in [
+            (
+                exp as fn(&Decimal) -> Result<Decimal>,
+                "1.0",
+                "2.7182818284590452",
+            ),
+            (exp, "10", "22026.465794806717"),
+            (exp, "-10.0", "0.00004539992976248485"),
+            (
+                exp,
+                "100.0",
+                "26881171418161354484126255515800135873611118.8",
+            ),
+            (ln, "2.0", "0.6931471805599453"),
+            (ln, "1e-100", ln_tiny),
+            (|x| log(&d("10"), x), "100.0", "2.0000000000000000"),
+            (|x| log(&d("2.0"), x), "8.0", "3.0000000000000000"),
+        ] {
+            assert_eq!(f(&d(x)).unwrap().to_string(), result, "of {x}");
+        }
         assert_eq!(ln(&d("0")), Err(Error::LogOfZero));
         assert_eq!(ln(&d("-1")), Err(Error::LogOfNegative));
         assert_eq!(log(&d("1"), &d("5")), Err(Error::DivisionByZero));

@@ -75,3 +75,47 @@ pub(crate) fn sqlite_text(conn: &Connection, read: &ReadQuery) -> PgResult<Arc<s
     });
     Ok(sqlite)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::Command;
+
+    fn planned(sql: &str) -> Arc<ReadQuery> {
+        match crate::sql::plan_uncached(sql).unwrap().pop() {
+            Some(Command::Read(read)) => read,
+            other => panic!("not a read: {other:?}"),
+        }
+    }
+
+    fn db(schema: &str) -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(schema).unwrap();
+        conn
+    }
+
+    #[test]
+    fn the_declared_types_choose_the_translation() {
+        let read = planned("SELECT a / 2 FROM t");
+        assert!(read.exact);
+        let integers = db("CREATE TABLE t(a INTEGER)");
+        let numerics = db("CREATE TABLE t(a NUMERIC(10,2))");
+        assert_eq!(
+            &*sqlite_text(&integers, &read).unwrap(),
+            "SELECT a / 2 FROM t"
+        );
+        let exact =
+            "SELECT pg_num_div(pg_numeric(a, 2), 2) COLLATE pg_numeric AS \"?column?\" FROM t";
+        assert_eq!(&*sqlite_text(&numerics, &read).unwrap(), exact);
+        // Kept for the declarations it was made for, made again for others.
+        assert_eq!(&*sqlite_text(&numerics, &read).unwrap(), exact);
+        assert_eq!(
+            &*sqlite_text(&integers, &read).unwrap(),
+            "SELECT a / 2 FROM t"
+        );
+        // A read with nothing exact keeps its plan-time text.
+        let plain = planned("SELECT a * 2 FROM t");
+        assert!(!plain.exact);
+        assert_eq!(&*sqlite_text(&numerics, &plain).unwrap(), plain.sqlite);
+    }
+}

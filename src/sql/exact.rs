@@ -13,11 +13,11 @@
 
 use pgwire::api::Type;
 use sqlparser::ast::{
-    BinaryOperator, DataType, ExactNumberInfo, Expr, FunctionArg, FunctionArgExpr,
-    FunctionArguments, Query, SelectItem, SetExpr, UnaryOperator, Value,
+    BinaryOperator, DataType, ExactNumberInfo, Expr, Query, SelectItem, SetExpr, UnaryOperator,
+    Value,
 };
 
-use super::types::{Scope, infer, last_part};
+use super::types::{Scope, function_args, infer, last_part};
 
 /// How a node's value comes to be exact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,21 +183,6 @@ pub fn operands(expr: &Expr) -> Vec<&Expr> {
                 _ => args.into_iter().take(1).collect(),
             }
         }
-        _ => Vec::new(),
-    }
-}
-
-/// The plain (unnamed, non-wildcard) arguments of a call.
-pub fn function_args(f: &sqlparser::ast::Function) -> Vec<&Expr> {
-    match &f.args {
-        FunctionArguments::List(list) => list
-            .args
-            .iter()
-            .filter_map(|a| match a {
-                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
-                _ => None,
-            })
-            .collect(),
         _ => Vec::new(),
     }
 }

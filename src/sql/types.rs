@@ -126,17 +126,7 @@ pub fn numeric_scale(expr: &Expr, scope: &Scope) -> Option<u32> {
             projection_scales(query, scope).and_then(|scales| scales.into_iter().next().flatten())
         }
         Expr::Function(function) => {
-            let args: Vec<&Expr> = match &function.args {
-                FunctionArguments::List(list) => list
-                    .args
-                    .iter()
-                    .filter_map(|a| match a {
-                        FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
-                        _ => None,
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            };
+            let args = function_args(function);
             match last_part(&function.name).as_str() {
                 "sum" | "min" | "max" | "abs" | "first_value" | "last_value" | "lag" | "lead"
                 | "nth_value" => numeric_scale(args.first()?, scope),
@@ -158,6 +148,21 @@ pub fn numeric_scale(expr: &Expr, scope: &Scope) -> Option<u32> {
             }
         }
         _ => None,
+    }
+}
+
+/// The plain (unnamed, non-wildcard) arguments of a call.
+pub(crate) fn function_args(f: &Function) -> Vec<&Expr> {
+    match &f.args {
+        FunctionArguments::List(list) => list
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -1173,6 +1178,23 @@ mod tests {
                 Some(Type::NUMERIC),
                 Some(Type::FLOAT8)
             ]
+        );
+    }
+
+    #[test]
+    fn set_operations_and_values_resolve_numeric_columns() {
+        let mut scope = scope();
+        scope.add_table("n", &[("x".into(), Some("NUMERIC".into()))]);
+        assert_eq!(
+            projection_types(
+                &query("SELECT id, id FROM t UNION SELECT x, price FROM n, t"),
+                &scope
+            ),
+            Some(vec![Some(Type::NUMERIC), Some(Type::FLOAT8)])
+        );
+        assert_eq!(
+            projection_scales(&query("VALUES (1.5, 2.5), (NULL, 3.25)"), &scope),
+            Some(vec![Some(1), None])
         );
     }
 

@@ -55,9 +55,11 @@ use sqlparser::ast::{
 
 use super::{call, number, string};
 use crate::decimal::Decimal;
-use crate::sql::exact::{self, Rule, function_args, operands};
+use crate::sql::exact::{self, Rule, operands};
 use crate::sql::functions::numeric::COLLATION;
-use crate::sql::types::{Scope, from_data_type, last_part, numeric_scale, pg_column_name};
+use crate::sql::types::{
+    Scope, from_data_type, function_args, last_part, numeric_scale, pg_column_name,
+};
 
 /// Rewrites the exact expressions of `query` (the client's Postgres AST,
 /// before the other rules) for the tables `scope` describes.
