@@ -17,7 +17,7 @@ use sqlparser::ast::{
     Value,
 };
 
-use super::types::{Scope, function_args, infer, last_part};
+use super::types::{Scope, case_results, function_args, infer, last_part};
 
 /// How a node's value comes to be exact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,15 +165,7 @@ pub fn operands(expr: &Expr) -> Vec<&Expr> {
         | Expr::Cast { expr, .. }
         | Expr::Ceil { expr, .. }
         | Expr::Floor { expr, .. } => vec![expr],
-        Expr::Case {
-            conditions,
-            else_result,
-            ..
-        } => conditions
-            .iter()
-            .map(|c| &c.result)
-            .chain(else_result.as_deref())
-            .collect(),
+        Expr::Case { .. } => case_results(expr),
         Expr::Function(f) => {
             let args = function_args(f);
             match last_part(&f.name).as_str() {

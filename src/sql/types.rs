@@ -111,14 +111,8 @@ pub fn numeric_scale(expr: &Expr, scope: &Scope) -> Option<u32> {
             B::Multiply => Some(numeric_scale(left, scope)? + numeric_scale(right, scope)?),
             _ => None,
         },
-        Expr::Case {
-            conditions,
-            else_result,
-            ..
-        } => conditions
-            .iter()
-            .map(|c| &c.result)
-            .chain(else_result.as_deref())
+        Expr::Case { .. } => case_results(expr)
+            .into_iter()
             .map(|e| numeric_scale(e, scope))
             .try_fold(0, |acc, s| Some(acc.max(s?))),
         Expr::Ceil { .. } | Expr::Floor { .. } => Some(0),
@@ -148,6 +142,22 @@ pub fn numeric_scale(expr: &Expr, scope: &Scope) -> Option<u32> {
             }
         }
         _ => None,
+    }
+}
+
+/// The THEN and ELSE results of a CASE (nothing for other expressions).
+pub(crate) fn case_results(expr: &Expr) -> Vec<&Expr> {
+    match expr {
+        Expr::Case {
+            conditions,
+            else_result,
+            ..
+        } => conditions
+            .iter()
+            .map(|c| &c.result)
+            .chain(else_result.as_deref())
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
