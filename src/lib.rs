@@ -13,6 +13,7 @@
 //! Graft volumes. See ARCHITECTURE.md for the invariants.
 
 pub mod config;
+pub mod decimal;
 pub mod demo;
 pub mod error;
 pub mod exec;

@@ -349,6 +349,95 @@ async fn extended_query_binds_parameters() {
     assert_eq!(rows[0].get::<_, &str>(0), "hello");
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn exact_numerics_keep_their_digits_in_binary_with_parameters_and_errors() {
+    let dir = TestDir::new();
+    let server = typed_server(&dir);
+    let client = server.client("app").await;
+
+    // Binary results (tokio-postgres asks for them) carry Postgres's digits
+    // and display scale.
+    let row = client
+        .query_one(
+            "SELECT 1 / 3.0, 7.0 / 2, avg(amount), round(avg(amount), 1), CAST(7 AS numeric) / 2 FROM t",
+            &[],
+        )
+        .await
+        .unwrap();
+    let got: Vec<String> = (0..5)
+        .map(|i| row.get::<_, Decimal>(i).to_string())
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "0.33333333333333333333",
+            "3.5000000000000000",
+            "13.1633333333333333",
+            "13.2",
+            "3.5000000000000000"
+        ]
+    );
+    // The same values in text format.
+    let texts = simple_rows(
+        &client
+            .simple_query("SELECT 1 / 3.0, 7.0 / 2, avg(amount), round(avg(amount), 1), CAST(7 AS numeric) / 2 FROM t")
+            .await
+            .unwrap(),
+    );
+    assert_eq!(texts[0].iter().flatten().cloned().collect::<Vec<_>>(), got);
+
+    // Numeric parameters, binary (rust_decimal) against exact expressions.
+    let stmt = client
+        .prepare("SELECT id FROM t WHERE amount / 2 > $1 ORDER BY id")
+        .await
+        .unwrap();
+    assert_eq!(
+        stmt.params(),
+        [Type::NUMERIC],
+        "parameter type of amount / 2 > $1"
+    );
+    let ids: Vec<i64> = client
+        .query(&stmt, &[&dec("6.2")])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(ids, [1, 4], "12.5 / 2 and 19.99 / 2 exceed 6.2");
+    let row = client
+        .query_one("SELECT $1::numeric / 3", &[&dec("1")])
+        .await
+        .unwrap();
+    assert_eq!(
+        row.get::<_, Decimal>(0).to_string(),
+        "0.33333333333333333333"
+    );
+
+    // What Postgres refuses, refused with its SQLSTATE.
+    for (sql, expected) in [
+        ("SELECT 1 / 0.0", "22012"),
+        ("SELECT amount / (id - id) FROM t", "22012"),
+        ("SELECT avg(amount) % 0 FROM t", "22012"),
+        ("SELECT ln(0.0)", "2201E"),
+        ("SELECT log(-1.0)", "2201E"),
+        ("SELECT sqrt(-2.0)", "2201F"),
+        ("SELECT power(0.0, -1)", "2201F"),
+        ("SELECT (-8.0) ^ 0.5", "2201F"),
+        ("SELECT (amount * 100)::numeric(4, 2) FROM t", "22003"),
+        ("SELECT exp(100000.0)", "22003"),
+        ("SELECT (1 / 3.0)::int2 * 0 + (70000 / 2.0)::int2", "22003"),
+        ("SELECT 'abc'::numeric / 2", "22P02"),
+    ] {
+        let err = client.simple_query(sql).await.unwrap_err();
+        assert_eq!(sqlstate(&err), expected, "{sql}: {err:?}");
+        assert_eq!(
+            count(&client, "t").await,
+            4,
+            "the session goes on after {sql}"
+        );
+    }
+}
+
 /// Postgres's message for a write on a hot standby.
 fn assert_read_only(err: &tokio_postgres::Error, sql: &str) {
     assert_eq!(sqlstate(err), "25006", "{sql}: {err:?}");

@@ -42,18 +42,30 @@ pub fn from_sqlite(err: &rusqlite::Error) -> PgError {
 }
 
 fn from_function(message: &str) -> PgError {
-    let code = if message.contains("division by zero") {
+    let code = function_code(message).unwrap_or(sqlstate::INVALID_PARAMETER_VALUE);
+    PgError::new(code, message.to_owned())
+}
+
+/// The SQLSTATE of an error our functions raise, by its Postgres wording
+/// (SQLite hands it back as the statement's error message).
+fn function_code(message: &str) -> Option<&'static str> {
+    Some(if message.contains("division by zero") {
         sqlstate::DIVISION_BY_ZERO
-    } else if message.contains("out of range") {
+    } else if message.contains("out of range") || message.contains("overflow") {
         sqlstate::NUMERIC_VALUE_OUT_OF_RANGE
-    } else if message.contains("invalid input syntax") || message.contains("malformed") {
+    } else if message.contains("logarithm") {
+        sqlstate::INVALID_ARGUMENT_FOR_LOGARITHM
+    } else if message.contains("square root") || message.contains("raised to") {
+        sqlstate::INVALID_ARGUMENT_FOR_POWER_FUNCTION
+    } else if message.contains("invalid input syntax")
+        || (message.contains("malformed") && !message.contains("database disk image"))
+    {
         sqlstate::INVALID_TEXT_REPRESENTATION
     } else if message.contains("operator does not exist") {
         sqlstate::UNDEFINED_FUNCTION
     } else {
-        sqlstate::INVALID_PARAMETER_VALUE
-    };
-    PgError::new(code, message.to_owned())
+        return None;
+    })
 }
 
 fn from_message(message: &str) -> PgError {
@@ -102,6 +114,9 @@ fn from_message(message: &str) -> PgError {
     if message.contains("integer overflow") {
         return PgError::new(sqlstate::NUMERIC_VALUE_OUT_OF_RANGE, "bigint out of range");
     }
+    if let Some(code) = function_code(message) {
+        return PgError::new(code, message.to_owned());
+    }
     if message.contains("readonly") || message.contains("read-only") {
         return PgError::read_only("a write");
     }
@@ -132,5 +147,18 @@ mod tests {
         );
         assert_eq!(from_message("near \"x\": syntax error").code, "42601");
         assert_eq!(from_message("something else").code, "XX000");
+        for (message, code) in [
+            ("division by zero", "22012"),
+            ("numeric field overflow", "22003"),
+            ("value overflows numeric format", "22003"),
+            ("cannot take logarithm of zero", "2201E"),
+            ("cannot take square root of a negative number", "2201F"),
+            ("zero raised to a negative power is undefined", "2201F"),
+            ("invalid input syntax for type numeric: \"x\"", "22P02"),
+        ] {
+            assert_eq!(from_function(message).code, code, "{message}");
+            // Raised inside a statement, the wording comes back as SQLite's message.
+            assert_eq!(from_message(message).code, code, "{message}");
+        }
     }
 }

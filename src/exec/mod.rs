@@ -7,6 +7,7 @@
 
 mod errors;
 pub mod interrupt;
+mod typed;
 pub mod worker;
 
 use std::sync::Arc;
@@ -16,17 +17,19 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, Statement};
 use tokio::sync::mpsc;
 
+use crate::decimal::Decimal;
 use crate::error::{PgError, PgResult};
 use crate::prefetch;
 use crate::replica::pool::PooledConnection;
 use crate::replica::stats::QueryStats;
 use crate::sql::ReadQuery;
 use crate::sql::types::{
-    Scope, build_scope, from_declared, parameter_types, projection_names, projection_scales,
-    projection_types,
+    from_declared, parameter_types, projection_names, projection_scales, projection_types,
 };
 pub use errors::from_sqlite;
 use interrupt::{Interrupts, Registration};
+use typed::scope_of;
+pub(crate) use typed::sqlite_text;
 use worker::TxConn;
 
 /// Rows sent per channel message, and messages buffered.
@@ -87,9 +90,8 @@ pub async fn describe(
         Conn::Pooled(conn) => {
             blocking(move || {
                 crate::sql::catalog::refresh(&conn, &read.sqlite)?;
-                let stmt = conn
-                    .prepare_cached(&read.sqlite)
-                    .map_err(|e| from_sqlite(&e))?;
+                let sqlite = sqlite_text(&conn, &read)?;
+                let stmt = conn.prepare_cached(&sqlite).map_err(|e| from_sqlite(&e))?;
                 describe_prepared(&conn, &stmt, &read, &given)
             })
             .await
@@ -135,21 +137,6 @@ pub(crate) fn describe_prepared(
         })
         .collect();
     Ok(Description { params, columns })
-}
-
-/// Declared column types of the tables the query reads (and the types of
-/// its CTEs and derived tables, inferred from them).
-fn scope_of(conn: &Connection, read: &ReadQuery) -> PgResult<Scope> {
-    let mut info = conn
-        .prepare_cached("SELECT name, type FROM pragma_table_info(?1)")
-        .map_err(|e| from_sqlite(&e))?;
-    Ok(build_scope(&read.original, |table| {
-        info.query_map([table], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?))
-        })
-        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-        .unwrap_or_default()
-    }))
 }
 
 /// How a read runs: whether its pages are prefetched, and the stats its
@@ -236,12 +223,11 @@ pub(crate) fn open_statement<'conn>(
     options: &RunOptions,
 ) -> PgResult<Opened<'conn>> {
     crate::sql::catalog::refresh(conn, &read.sqlite)?;
+    let sqlite = sqlite_text(conn, read)?;
     if options.prefetch {
-        prefetch::before_statement(conn, &read.sqlite, params, &options.stats);
+        prefetch::before_statement(conn, &sqlite, params, &options.stats);
     }
-    let mut stmt = conn
-        .prepare_cached(&read.sqlite)
-        .map_err(|e| from_sqlite(&e))?;
+    let mut stmt = conn.prepare_cached(&sqlite).map_err(|e| from_sqlite(&e))?;
     let columns = match known {
         Some(columns) if columns.len() == stmt.column_count() => columns,
         _ => describe_prepared(conn, &stmt, read, &[])?.columns,
@@ -322,21 +308,19 @@ fn numeric_scales(
 }
 
 /// A number printed with exactly `scale` decimals (rounded half away from
-/// zero), as text the encoder reads back as a numeric of that scale.
+/// zero), as text the encoder reads back as a numeric of that scale. A REAL
+/// stands for its shortest round-trip decimal (what a NUMERIC column
+/// stored); exact values (text) already have their scale.
 fn with_scale(value: Value, scale: u32) -> Value {
-    use rust_decimal::prelude::FromPrimitive;
     let decimal = match &value {
-        Value::Integer(i) => rust_decimal::Decimal::from(*i),
-        Value::Real(r) => match rust_decimal::Decimal::from_f64(*r) {
+        Value::Integer(i) => Decimal::from_i64(*i),
+        Value::Real(r) => match Decimal::from_f64(*r) {
             Some(d) => d,
             None => return value,
         },
         _ => return value,
     };
-    let mut rounded =
-        decimal.round_dp_with_strategy(scale, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-    rounded.rescale(scale);
-    Value::Text(rounded.to_string())
+    Value::Text(decimal.round(i64::from(scale)).to_string())
 }
 
 fn stream_rows(

@@ -216,7 +216,8 @@ fn serve(
         match job {
             Job::Describe { read, given, reply } => {
                 let described = crate::sql::catalog::refresh(db, &read.sqlite)
-                    .and_then(|()| db.prepare_cached(&read.sqlite).map_err(|e| from_sqlite(&e)))
+                    .and_then(|()| super::sqlite_text(db, &read))
+                    .and_then(|sqlite| db.prepare_cached(&sqlite).map_err(|e| from_sqlite(&e)))
                     .and_then(|stmt| describe_prepared(db, &stmt, &read, &given));
                 let _ = reply.send(described);
             }

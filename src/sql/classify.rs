@@ -116,9 +116,11 @@ fn read(query: Box<Query>) -> PgResult<Command> {
     }
     let (sqlite, param_count) = translate::to_sqlite(&query)?;
     Ok(Command::Read(Arc::new(ReadQuery {
+        exact: super::exact::may_be_exact(&query),
         original: query,
         sqlite,
         param_count,
+        typed: Default::default(),
     })))
 }
 

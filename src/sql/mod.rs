@@ -10,6 +10,7 @@ pub mod cache;
 pub mod catalog;
 pub mod classify;
 pub mod cursor;
+pub mod exact;
 pub mod functions;
 pub mod rules;
 pub mod translate;
@@ -33,6 +34,22 @@ pub struct ReadQuery {
     pub sqlite: String,
     /// Number of `$n` parameters (the highest n).
     pub param_count: usize,
+    /// Whether it may compute exact numerics (`exact::may_be_exact`): then
+    /// the SQLite text depends on the tables' types, and `exec` translates
+    /// it again with them.
+    pub exact: bool,
+    /// That typed translation, for the table declarations it was made for.
+    pub typed: parking_lot::Mutex<Option<TypedSqlite>>,
+}
+
+/// Each table a read reads, with its columns and their declared types.
+pub type Declarations = Vec<(String, Vec<(String, Option<String>)>)>;
+
+/// A translation made with the tables' declared types.
+#[derive(Debug, Clone)]
+pub struct TypedSqlite {
+    pub tables: Declarations,
+    pub sqlite: Arc<str>,
 }
 
 /// A name as Postgres reads it: unquoted names fold to lower case.

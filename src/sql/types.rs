@@ -111,14 +111,8 @@ pub fn numeric_scale(expr: &Expr, scope: &Scope) -> Option<u32> {
             B::Multiply => Some(numeric_scale(left, scope)? + numeric_scale(right, scope)?),
             _ => None,
         },
-        Expr::Case {
-            conditions,
-            else_result,
-            ..
-        } => conditions
-            .iter()
-            .map(|c| &c.result)
-            .chain(else_result.as_deref())
+        Expr::Case { .. } => case_results(expr)
+            .into_iter()
             .map(|e| numeric_scale(e, scope))
             .try_fold(0, |acc, s| Some(acc.max(s?))),
         Expr::Ceil { .. } | Expr::Floor { .. } => Some(0),
@@ -126,17 +120,7 @@ pub fn numeric_scale(expr: &Expr, scope: &Scope) -> Option<u32> {
             projection_scales(query, scope).and_then(|scales| scales.into_iter().next().flatten())
         }
         Expr::Function(function) => {
-            let args: Vec<&Expr> = match &function.args {
-                FunctionArguments::List(list) => list
-                    .args
-                    .iter()
-                    .filter_map(|a| match a {
-                        FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
-                        _ => None,
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            };
+            let args = function_args(function);
             match last_part(&function.name).as_str() {
                 "sum" | "min" | "max" | "abs" | "first_value" | "last_value" | "lag" | "lead"
                 | "nth_value" => numeric_scale(args.first()?, scope),
@@ -161,9 +145,40 @@ pub fn numeric_scale(expr: &Expr, scope: &Scope) -> Option<u32> {
     }
 }
 
+/// The THEN and ELSE results of a CASE (nothing for other expressions).
+pub(crate) fn case_results(expr: &Expr) -> Vec<&Expr> {
+    match expr {
+        Expr::Case {
+            conditions,
+            else_result,
+            ..
+        } => conditions
+            .iter()
+            .map(|c| &c.result)
+            .chain(else_result.as_deref())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The plain (unnamed, non-wildcard) arguments of a call.
+pub(crate) fn function_args(f: &Function) -> Vec<&Expr> {
+    match &f.args {
+        FunctionArguments::List(list) => list
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// The relations a `*` expands to, in order, by lower-cased alias; `None`
 /// if one of them has no name to look its columns up by.
-fn wildcard_aliases(select: &Select) -> Option<Vec<String>> {
+pub(crate) fn wildcard_aliases(select: &Select) -> Option<Vec<String>> {
     let mut aliases = Vec::new();
     for table in &select.from {
         for factor in
@@ -189,6 +204,25 @@ fn wildcard_aliases(select: &Select) -> Option<Vec<String>> {
 
 /// Display scales of the top-level projection (see [`numeric_scale`]).
 pub fn projection_scales(query: &Query, scope: &Scope) -> Option<Vec<Option<u32>>> {
+    if let SetExpr::Values(values) = query.body.as_ref() {
+        // A column's scale where every row's value has the same one
+        // (NULLs aside); each value keeps its own otherwise.
+        let width = values.rows.first()?.len();
+        return Some(
+            (0..width)
+                .map(|i| {
+                    let mut scales = values
+                        .rows
+                        .iter()
+                        .filter_map(|row| row.get(i))
+                        .filter(|e| !matches!(e, Expr::Value(v) if v.value == Value::Null))
+                        .map(|e| numeric_scale(e, scope));
+                    let first = scales.next()??;
+                    scales.all(|s| s == Some(first)).then_some(first)
+                })
+                .collect(),
+        );
+    }
     let select = first_select(query)?;
     let mut scales = Vec::new();
     for item in &select.projection {
@@ -247,7 +281,7 @@ pub fn from_data_type(data_type: &DataType) -> Type {
     }
 }
 
-fn last_part(name: &ObjectName) -> String {
+pub(crate) fn last_part(name: &ObjectName) -> String {
     match name.0.last() {
         Some(ObjectNamePart::Identifier(ident)) => ident.value.to_lowercase(),
         _ => String::new(),
@@ -267,6 +301,14 @@ pub struct Scope {
     ordered_scales: HashMap<String, Vec<Option<u32>>>,
     /// Columns of each table in order, for `*` and `t.*`.
     ordered: HashMap<String, Vec<Type>>,
+    ordered_names: HashMap<String, Vec<String>>,
+    /// Columns of derived tables and CTEs that hold exact decimals
+    /// (`sql::exact`), by relation in order and by name.
+    ordered_exact: HashMap<String, Vec<bool>>,
+    /// By name alone: exact if any derived relation's column of that name
+    /// is (a false "exact" only costs a decimal comparison; a false "not
+    /// exact" would compare decimal text with numbers).
+    unqualified_exact: HashMap<String, bool>,
 }
 
 impl Scope {
@@ -312,6 +354,52 @@ impl Scope {
         }
     }
 
+    /// Records which columns of a derived table or CTE are exact.
+    pub fn add_exact(&mut self, alias: &str, columns: &[(String, bool)]) {
+        self.ordered_exact.insert(
+            alias.to_lowercase(),
+            columns.iter().map(|(_, e)| *e).collect(),
+        );
+        for (column, exact) in columns {
+            *self
+                .unqualified_exact
+                .entry(column.to_lowercase())
+                .or_default() |= *exact;
+        }
+    }
+
+    /// Whether a column reference reads an exact decimal.
+    pub fn is_exact(&self, qualifier: Option<&str>, column: &str) -> bool {
+        let column = column.to_lowercase();
+        match qualifier {
+            Some(q) => {
+                let q = q.to_lowercase();
+                let Some(flags) = self.ordered_exact.get(&q) else {
+                    return false;
+                };
+                let names = self.ordered_names.get(&q);
+                names
+                    .and_then(|names| names.iter().position(|n| *n == column))
+                    .and_then(|i| flags.get(i).copied())
+                    .unwrap_or(false)
+            }
+            None => self
+                .unqualified_exact
+                .get(&column)
+                .copied()
+                .unwrap_or(false),
+        }
+    }
+
+    /// The exact flags of a relation's columns, in order (for `*`).
+    pub fn exact_columns(&self, alias: &str) -> Vec<bool> {
+        match (self.ordered_exact.get(alias), self.ordered.get(alias)) {
+            (Some(flags), _) => flags.clone(),
+            (None, Some(columns)) => vec![false; columns.len()],
+            (None, None) => Vec::new(),
+        }
+    }
+
     fn resolve_scale(&self, qualifier: Option<&str>, column: &str) -> Option<u32> {
         let column = column.to_lowercase();
         match qualifier {
@@ -325,6 +413,10 @@ impl Scope {
         self.ordered.insert(
             alias.to_lowercase(),
             columns.iter().map(|(_, t)| t.clone()).collect(),
+        );
+        self.ordered_names.insert(
+            alias.to_lowercase(),
+            columns.iter().map(|(c, _)| c.to_lowercase()).collect(),
         );
         for (column, ty) in columns {
             let ty = ty.clone();
@@ -526,6 +618,12 @@ fn add_derived(scope: &mut Scope, alias: &str, query: &Query, names: &[String]) 
             columns.iter().map(|(n, _)| n.clone()).zip(scales).collect();
         scope.add_scales(alias, &named);
     }
+    let exact: Vec<(String, bool)> = columns
+        .iter()
+        .map(|(n, _)| n.clone())
+        .zip(super::exact::projection_exact(query, scope))
+        .collect();
+    scope.add_exact(alias, &exact);
     scope.add_typed(alias, &columns);
 }
 
@@ -588,13 +686,27 @@ pub fn tables_read(query: &Query) -> Vec<(String, String)> {
 /// Inferred types of the top-level projection, one per select item; `None`
 /// for wildcards and items whose type is unknown.
 pub fn projection_types(query: &Query, scope: &Scope) -> Option<Vec<Option<Type>>> {
-    if let SetExpr::Values(values) = query.body.as_ref() {
-        return values
-            .rows
-            .first()
-            .map(|row| row.iter().map(|e| infer(e, scope)).collect());
-    }
-    let select = first_select(query)?;
+    body_types(&query.body, scope)
+}
+
+fn body_types(body: &SetExpr, scope: &Scope) -> Option<Vec<Option<Type>>> {
+    let select = match body {
+        SetExpr::Select(select) => select,
+        SetExpr::Query(query) => return body_types(&query.body, scope),
+        SetExpr::SetOperation { left, right, .. } => {
+            return Some(union_types(
+                body_types(left, scope)?,
+                body_types(right, scope).unwrap_or_default(),
+            ));
+        }
+        SetExpr::Values(values) => {
+            return values
+                .rows
+                .first()
+                .map(|row| row.iter().map(|e| infer(e, scope)).collect());
+        }
+        _ => return None,
+    };
     let mut types = Vec::new();
     for item in &select.projection {
         match item {
@@ -624,6 +736,26 @@ pub fn projection_types(query: &Query, scope: &Scope) -> Option<Vec<Option<Type>
     Some(types)
 }
 
+/// The column types of a set operation from its branches': numbers
+/// resolve as Postgres's UNION does (int8 and numeric give numeric,
+/// numeric and float8 float8); otherwise the first branch's type.
+fn union_types(left: Vec<Option<Type>>, right: Vec<Option<Type>>) -> Vec<Option<Type>> {
+    let numeric = |t: &Type| {
+        matches!(
+            *t,
+            Type::INT2 | Type::INT4 | Type::INT8 | Type::NUMERIC | Type::FLOAT4 | Type::FLOAT8
+        )
+    };
+    left.into_iter()
+        .enumerate()
+        .map(|(i, l)| match (l, right.get(i).cloned().flatten()) {
+            (Some(l), Some(r)) if numeric(&l) && numeric(&r) => Some(numeric_result(l, r)),
+            (None, r) => r,
+            (l, _) => l,
+        })
+        .collect()
+}
+
 /// Postgres's names for unaliased projection items (`count`, `?column?`);
 /// `None` where SQLite's own name is already right (columns, aliases).
 pub fn projection_names(query: &Query) -> Option<Vec<Option<String>>> {
@@ -641,7 +773,7 @@ pub fn projection_names(query: &Query) -> Option<Vec<Option<String>>> {
         .collect()
 }
 
-fn pg_column_name(expr: &Expr) -> Option<String> {
+pub(crate) fn pg_column_name(expr: &Expr) -> Option<String> {
     match expr {
         Expr::Identifier(_) | Expr::CompoundIdentifier(_) => None,
         Expr::Function(f) => Some(last_part(&f.name)),
@@ -1103,6 +1235,23 @@ mod tests {
                 Some(Type::NUMERIC),
                 Some(Type::FLOAT8)
             ]
+        );
+    }
+
+    #[test]
+    fn set_operations_and_values_resolve_numeric_columns() {
+        let mut scope = scope();
+        scope.add_table("n", &[("x".into(), Some("NUMERIC".into()))]);
+        assert_eq!(
+            projection_types(
+                &query("SELECT id, id FROM t UNION SELECT x, price FROM n, t"),
+                &scope
+            ),
+            Some(vec![Some(Type::NUMERIC), Some(Type::FLOAT8)])
+        );
+        assert_eq!(
+            projection_scales(&query("VALUES (1.5, 2.5), (NULL, 3.25)"), &scope),
+            Some(vec![Some(1), None])
         );
     }
 

@@ -11,9 +11,8 @@ use pgwire::error::PgWireResult;
 use pgwire::messages::data::DataRow;
 use pgwire::types::format::FormatOptions;
 use rusqlite::types::Value;
-use rust_decimal::Decimal;
-use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 
+use crate::decimal::Decimal;
 use crate::error::{PgError, PgResult, sqlstate};
 use crate::exec::Column;
 
@@ -100,7 +99,16 @@ fn encode_value(
         }
         Type::FLOAT4 => put!(as_f64(value).ok_or_else(mismatch)? as f32),
         Type::FLOAT8 => put!(as_f64(value).ok_or_else(mismatch)?),
-        Type::NUMERIC => put!(as_decimal(value).ok_or_else(mismatch)?),
+        // Exact numerics arrive as Postgres's own text; numbers of a
+        // numeric column as SQLite holds them. Binary is numeric_send's.
+        Type::NUMERIC => {
+            let decimal = as_decimal(value).ok_or_else(mismatch)?;
+            if format == FieldFormat::Text {
+                put!(decimal.to_string())
+            } else {
+                put!(decimal.to_pg_binary())
+            }
+        }
         Type::BYTEA => put!(as_bytes(value)),
         Type::DATE => put!(parse_date(&as_text(value)).ok_or_else(mismatch)?),
         Type::TIME => {
@@ -185,13 +193,13 @@ fn as_f64(value: &Value) -> Option<f64> {
     }
 }
 
+/// A numeric value: an INTEGER, a REAL as its shortest round-trip
+/// decimal, or decimal text (its digits and scale kept).
 fn as_decimal(value: &Value) -> Option<Decimal> {
     match value {
-        Value::Integer(i) => Some(Decimal::from(*i)),
-        Value::Real(r) => Decimal::from_f64(*r).map(|d| d.normalize()),
-        Value::Text(t) => Decimal::from_str(t.trim())
-            .or_else(|_| Decimal::from_scientific(t.trim()))
-            .ok(),
+        Value::Integer(i) => Some(Decimal::from_i64(*i)),
+        Value::Real(r) => Decimal::from_f64(*r),
+        Value::Text(t) => Decimal::parse(t).ok(),
         _ => None,
     }
 }
@@ -284,6 +292,23 @@ fn parse_timestamp(text: &str) -> Option<NaiveDateTime> {
     parse_date(text).and_then(|d| d.and_hms_opt(0, 0, 0))
 }
 
+/// A numeric parameter (text or numeric_send's binary) as SQLite holds a
+/// numeric: an INTEGER when whole, else the nearest REAL.
+fn numeric_param<S: Clone>(portal: &Portal<S>, i: usize) -> Result<Option<Value>, String> {
+    let Some(bytes) = portal.parameters.get(i).cloned().flatten() else {
+        return Ok(None);
+    };
+    let decimal = match portal.parameter_format.format_for(i) {
+        FieldFormat::Binary => Decimal::from_pg_binary(&bytes),
+        FieldFormat::Text => Decimal::parse(&String::from_utf8_lossy(&bytes)),
+    }
+    .map_err(|e| e.to_string())?;
+    Ok(Some(match decimal.to_int(64) {
+        Ok(i) if decimal.is_integer() => Value::Integer(i),
+        _ => Value::Real(decimal.to_f64()),
+    }))
+}
+
 /// Decodes the bound parameters of a portal as SQLite values.
 pub fn decode_params<S: Clone>(portal: &Portal<S>, types: &[Type]) -> PgResult<Vec<Value>> {
     (0..portal.parameter_len())
@@ -330,15 +355,15 @@ fn decode_param<S: Clone>(portal: &Portal<S>, i: usize, ty: &Type) -> PgResult<V
             .parameter::<f64>(i, ty)
             .map_err(bad)?
             .map(Value::Real),
-        Type::NUMERIC => portal.parameter::<Decimal>(i, ty).map_err(bad)?.map(|d| {
-            if d.fract().is_zero()
-                && let Some(i) = d.to_i64()
-            {
-                Value::Integer(i)
-            } else {
-                Value::Real(d.to_f64().unwrap_or(f64::NAN))
-            }
-        }),
+        Type::NUMERIC => numeric_param(portal, i).map_err(|e| {
+            PgError::new(
+                sqlstate::INVALID_TEXT_REPRESENTATION,
+                format!(
+                    "invalid input for parameter ${} of type numeric: {e}",
+                    i + 1
+                ),
+            )
+        })?,
         Type::BYTEA => portal
             .parameter::<Vec<u8>>(i, ty)
             .map_err(bad)?
@@ -383,8 +408,12 @@ mod tests {
         assert_eq!(as_bool(&Value::Integer(0)), Some(false));
         assert_eq!(as_bool(&Value::Text("t".into())), Some(true));
         assert_eq!(
-            as_decimal(&Value::Text("12.50".into())),
-            Decimal::from_str("12.50").ok()
+            as_decimal(&Value::Text("12.50".into())).map(|d| d.to_string()),
+            Some("12.50".to_owned())
+        );
+        assert_eq!(
+            as_decimal(&Value::Real(123.45)).map(|d| d.to_string()),
+            Some("123.45".to_owned())
         );
         assert_eq!(
             parse_date("2024-02-29"),

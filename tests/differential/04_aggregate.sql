@@ -4,7 +4,6 @@ SELECT sum(age), min(age), max(age) FROM people;
 SELECT avg(age) FROM people;
 SELECT avg(score), sum(score) FROM people;
 SELECT sum(balance), min(balance), max(balance) FROM people;
--- mismatch: avg(numeric): Postgres divides in decimal to 20 digits; SQLite's float has 17
 SELECT avg(balance) FROM people;
 SELECT city, count(*), sum(age) FROM people GROUP BY city ORDER BY city;
 SELECT city, avg(age) FROM people GROUP BY city ORDER BY city;
@@ -45,7 +44,6 @@ SELECT sum(qty) FILTER (WHERE status = 'paid'), count(DISTINCT status) FROM orde
 SELECT array_agg(id ORDER BY id) FROM people WHERE age > 60;
 SELECT city, array_agg(id ORDER BY id) FROM people GROUP BY city ORDER BY city;
 SELECT array_agg(name ORDER BY name) FROM people WHERE id < 6;
--- mismatch: sum(bigint) is numeric in Postgres, so / is numeric division; SQLite divides integers
 SELECT count(*) AS n, sum(age) / count(age) AS mean FROM people;
 SELECT sum(age) FROM people WHERE false;
 SELECT count(*), max(age) FROM people WHERE false;

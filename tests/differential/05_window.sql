@@ -11,7 +11,6 @@ SELECT id, lag(qty, 1, 0) OVER (ORDER BY id) FROM orders ORDER BY id;
 SELECT id, first_value(id) OVER (PARTITION BY status ORDER BY id), last_value(id) OVER (PARTITION BY status ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) FROM orders ORDER BY id;
 SELECT id, sum(qty) OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) FROM orders ORDER BY id;
 SELECT id, sum(qty) OVER (ORDER BY id ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) FROM orders ORDER BY id;
--- mismatch: avg as a window function prints SQLite's float, not numeric with Postgres's scale
 SELECT id, avg(qty) OVER (ORDER BY id ROWS 3 PRECEDING) FROM orders ORDER BY id;
 SELECT id, max(amount) OVER (PARTITION BY status) FROM orders ORDER BY id;
 SELECT id, ntile(4) OVER (ORDER BY id) FROM people ORDER BY id;

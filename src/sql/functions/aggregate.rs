@@ -1,62 +1,17 @@
-//! Aggregates with Postgres semantics: `avg` of integers as numeric with
-//! Postgres's display scale (`pg_avg`), `stddev`/`variance` families with
-//! Postgres's float algorithm, `percentile_cont`/`percentile_disc`,
-//! `array_agg` printing a Postgres array literal, and `string_agg(DISTINCT
-//! ...)`, which SQLite's DISTINCT (one argument only) cannot express.
+//! Aggregates with Postgres semantics: `avg` as Postgres computes it for
+//! floats, and for integers of a column whose type is unknown (`pg_avg`;
+//! typed numeric averages are `numeric::pg_num_avg`), `stddev`/`variance`
+//! families with Postgres's float algorithm, `percentile_cont`/
+//! `percentile_disc`, `array_agg` printing a Postgres array literal, and
+//! `string_agg(DISTINCT ...)`, which SQLite's DISTINCT (one argument only)
+//! cannot express.
 
 use rusqlite::Connection;
 use rusqlite::functions::{Aggregate, Context, FunctionFlags};
 use rusqlite::types::Value;
 
 use super::arg;
-
-/// The number of base-10000 digits before the point, minus one, and the
-/// first such digit: Postgres's `weight` and `digits[0]` of a numeric.
-fn weight_and_first(n: u128) -> (i64, u128) {
-    if n == 0 {
-        return (0, 0);
-    }
-    let mut weight = 0;
-    let mut first = n;
-    while first >= 10_000 {
-        first /= 10_000;
-        weight += 1;
-    }
-    (weight, first)
-}
-
-/// `sum / count` as Postgres's numeric division prints it (select_div_scale).
-pub fn numeric_avg(sum: i128, count: i128) -> String {
-    let (w1, f1) = weight_and_first(sum.unsigned_abs());
-    let (w2, f2) = weight_and_first(count.unsigned_abs());
-    let mut qweight = w1 - w2;
-    if f1 <= f2 {
-        qweight -= 1;
-    }
-    let scale = (16 - qweight * 4).clamp(0, 30) as u32;
-    let negative = (sum < 0) != (count < 0);
-    let (num, den) = (sum.unsigned_abs(), count.unsigned_abs());
-    // Round half away from zero at `scale` digits, in integers.
-    let factor = 10u128.checked_pow(scale).unwrap_or(u128::MAX);
-    let scaled = num.saturating_mul(factor);
-    let mut q = scaled / den;
-    if (scaled % den) * 2 >= den {
-        q += 1;
-    }
-    let digits = q.to_string();
-    let text = if scale == 0 {
-        digits
-    } else {
-        let padded = format!("{digits:0>width$}", width = scale as usize + 1);
-        let (int, frac) = padded.split_at(padded.len() - scale as usize);
-        format!("{int}.{frac}")
-    };
-    if negative && q != 0 {
-        format!("-{text}")
-    } else {
-        text
-    }
-}
+use crate::decimal::Decimal;
 
 #[derive(Default)]
 pub struct AvgState {
@@ -94,8 +49,15 @@ impl Aggregate<AvgState, Value> for Avg {
     }
     fn finalize(&self, _: &mut Context<'_>, acc: Option<AvgState>) -> rusqlite::Result<Value> {
         Ok(match acc {
+            // Integers of a column of unknown type: numeric, as Postgres's
+            // avg(bigint). Typed numeric avgs are `pg_num_avg`.
             Some(acc) if acc.count > 0 && acc.all_int => {
-                Value::Text(numeric_avg(acc.int_sum, acc.count))
+                let quotient = Decimal::from_i128(acc.int_sum).div(&Decimal::from_i128(acc.count));
+                Value::Text(
+                    quotient
+                        .map_err(|e| super::user_error(e.to_string()))?
+                        .to_string(),
+                )
             }
             Some(acc) if acc.count > 0 => Value::Real(acc.float_sum / acc.count as f64),
             _ => Value::Null,
@@ -402,11 +364,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn avg_prints_with_postgres_scale() {
-        assert_eq!(numeric_avg(3, 2), "1.5000000000000000");
-        assert_eq!(numeric_avg(1531, 34), "45.0294117647058824");
-        assert_eq!(numeric_avg(-7, 2), "-3.5000000000000000");
-        assert_eq!(numeric_avg(100_000, 3), "33333.333333333333");
+    fn array_elements_quote_as_postgres() {
         assert_eq!(array_element(&Value::Text("a b".into())), "\"a b\"");
         assert_eq!(array_element(&Value::Null), "NULL");
     }

@@ -10,6 +10,7 @@ pub mod datetime;
 pub mod format;
 pub mod json;
 pub mod math;
+pub mod numeric;
 pub mod pattern;
 pub mod text;
 
@@ -60,6 +61,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     text::register(conn, flags)?;
     pattern::register(conn, flags)?;
     math::register(conn, flags)?;
+    numeric::register(conn, flags)?;
     datetime::register(conn, flags)?;
     format::register(conn, flags)?;
     json::register(conn, flags)?;

@@ -14,6 +14,7 @@ mod distinct_on;
 mod functions;
 pub(crate) mod lateral;
 mod literals;
+mod numeric;
 mod operators;
 mod ordering;
 mod relations;
@@ -31,7 +32,19 @@ pub(crate) use crate::sql::ident_name;
 
 /// Translates a read query; returns the SQLite text and the parameter count.
 pub fn apply(query: &Query) -> PgResult<(String, usize)> {
+    visit(query.clone())
+}
+
+/// Translates a read query knowing the types of the tables it reads
+/// (`scope`): its exact numeric expressions become decimal calls first
+/// ([`numeric`]), then the other rules run.
+pub fn apply_typed(query: &Query, scope: &crate::sql::types::Scope) -> PgResult<(String, usize)> {
     let mut query = query.clone();
+    numeric::rewrite(&mut query, scope);
+    visit(query)
+}
+
+fn visit(mut query: Query) -> PgResult<(String, usize)> {
     let mut rules = Rules {
         param_count: 0,
         depth: 0,

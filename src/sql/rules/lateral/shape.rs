@@ -138,7 +138,7 @@ fn grouped(select: &Select) -> bool {
     !matches!(&select.group_by, GroupByExpr::Expressions(e, _) if e.is_empty())
 }
 
-/// Postgres's aggregates (and SQLite's, by their Postgres names).
+/// Postgres's aggregates, SQLite's, and the ones graftgres registers.
 const AGGREGATES: &[&str] = &[
     "count",
     "sum",
@@ -181,6 +181,19 @@ const AGGREGATES: &[&str] = &[
     "total",
     "json_group_array",
     "json_group_object",
+    // Ours (`sql::functions`), which earlier rules put in place of
+    // Postgres's: the numeric rule runs before this one.
+    "pg_avg",
+    "pg_num_avg",
+    "pg_num_sum",
+    "pg_var_samp",
+    "pg_var_pop",
+    "pg_stddev_samp",
+    "pg_stddev_pop",
+    "pg_percentile_cont",
+    "pg_percentile_disc",
+    "pg_array_agg",
+    "pg_string_agg_distinct",
 ];
 
 /// An aggregate call in `expr` itself, not in a subquery of it (nor a
