@@ -3,10 +3,11 @@
 //! pgwire does the framing, SSL negotiation (answered 'N' for now), and the
 //! extended-query state machine; this module supplies the startup handler
 //! ([`startup`]), the query handlers ([`query`]), per-session state
-//! ([`session`]) and value encoding ([`encode`]). Nothing here touches SQLite
+//! ([`session`]) and value encoding ([`encode`], [`array`]). Nothing here touches SQLite
 //! or the object store directly: reads go through [`crate::exec`], volumes
 //! through [`crate::replica`].
 
+pub mod array;
 pub mod cancel;
 pub mod copy;
 pub mod cursor;
