@@ -42,7 +42,15 @@ pub fn from_sqlite(err: &rusqlite::Error) -> PgError {
 }
 
 fn from_function(message: &str) -> PgError {
-    let code = if message.contains("division by zero") {
+    let code = function_code(message).unwrap_or(sqlstate::INVALID_PARAMETER_VALUE);
+    PgError::new(code, message.to_owned())
+}
+
+/// The SQLSTATE of an error our functions raise, by its (Postgres)
+/// wording. SQLite reports such an error at step time as a plain failure
+/// with the function's message, so both paths ask here.
+fn function_code(message: &str) -> Option<&'static str> {
+    Some(if message.contains("division by zero") {
         sqlstate::DIVISION_BY_ZERO
     } else if message.contains("out of range") {
         sqlstate::NUMERIC_VALUE_OUT_OF_RANGE
@@ -50,10 +58,15 @@ fn from_function(message: &str) -> PgError {
         sqlstate::INVALID_TEXT_REPRESENTATION
     } else if message.contains("operator does not exist") {
         sqlstate::UNDEFINED_FUNCTION
+    } else if message.starts_with("relation \"") && message.ends_with("does not exist") {
+        sqlstate::UNDEFINED_TABLE
+    } else if message.starts_with("unrecognized configuration parameter") {
+        sqlstate::UNDEFINED_PARAMETER
+    } else if message.contains("is not supported") {
+        sqlstate::FEATURE_NOT_SUPPORTED
     } else {
-        sqlstate::INVALID_PARAMETER_VALUE
-    };
-    PgError::new(code, message.to_owned())
+        return None;
+    })
 }
 
 fn from_message(message: &str) -> PgError {
@@ -99,6 +112,9 @@ fn from_message(message: &str) -> PgError {
     if message.contains("readonly") || message.contains("read-only") {
         return PgError::read_only("a write");
     }
+    if let Some(code) = function_code(message) {
+        return PgError::new(code, message.to_owned());
+    }
     PgError::internal(message.to_owned())
 }
 
@@ -121,5 +137,12 @@ mod tests {
         assert_eq!(from_message("no such function: FOO").code, "42883");
         assert_eq!(from_message("near \"x\": syntax error").code, "42601");
         assert_eq!(from_message("something else").code, "XX000");
+        // Our functions' errors come back from a step as plain failures.
+        let e = from_message("invalid input syntax for type integer: \"x\"");
+        assert_eq!(e.code, "22P02");
+        assert_eq!(
+            from_message("relation \"nope\" does not exist").code,
+            "42P01"
+        );
     }
 }

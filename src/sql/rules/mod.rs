@@ -1,20 +1,23 @@
 //! The rewrite rules from Postgres SQL to SQLite SQL, one module per concern,
 //! run in one mutable visit of the AST ([`apply`]).
 //!
-//! Structural rules (DISTINCT ON, generate_series, ANY/ALL over subqueries,
-//! FETCH/OFFSET, NULLS ordering) run when the visit enters a node, so the
-//! nodes they build are visited (and translated) in turn; expression rules
-//! run when the visit leaves a node, on already translated children.
+//! Structural rules (DISTINCT ON, generate_series, set-returning functions in
+//! select lists, ANY/ALL over subqueries, FETCH/OFFSET, NULLS ordering) run
+//! when the visit enters a node, so the nodes they build are visited (and
+//! translated) in turn; expression rules run when the visit leaves a node,
+//! on already translated children.
 
 mod any_all;
 mod casts;
 mod distinct_on;
 mod functions;
+mod identifiers;
 mod literals;
 mod operators;
 mod ordering;
 mod relations;
 mod series;
+mod set_returning;
 
 use std::ops::ControlFlow;
 
@@ -66,8 +69,11 @@ impl VisitorMut for Rules {
         let top = self.depth == 0;
         self.depth += 1;
         series::select_list_series(query);
+        let result = set_returning::expand(query);
+        self.check(result)?;
         let result = distinct_on::rewrite(query);
         self.check(result)?;
+        identifiers::aliases(query);
         ordering::fetch_to_limit(query);
         ordering::nulls_like_postgres(query);
         if top {
@@ -89,6 +95,7 @@ impl VisitorMut for Rules {
     fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
         let result = relations::refuse_lateral(factor);
         self.check(result)?;
+        identifiers::table_alias(factor);
         series::table_function(factor);
         relations::derived_column_aliases(factor);
         ControlFlow::Continue(())
@@ -100,8 +107,10 @@ impl VisitorMut for Rules {
     }
 
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        identifiers::references(expr);
         literals::numbered_placeholder(expr, &mut self.param_count);
         literals::strings(expr);
+        literals::array_constructor(expr);
         casts::to_sqlite(expr);
         let result = operators::rewrite(expr);
         self.check(result)?;

@@ -51,6 +51,15 @@ pub fn select_list_series(query: &mut Query) {
     }
 }
 
+/// The series' values as column `column` of a query (a recursive CTE).
+pub fn series_query(start: &str, stop: &str, step: &str, column: &str) -> Option<Box<Query>> {
+    parse_query(&format!(
+        "WITH RECURSIVE __series (v) AS (SELECT {start} WHERE pg_series_ok({start}, {stop}, {step}) \
+         UNION ALL SELECT pg_add(v, {step}) FROM __series WHERE pg_series_ok(pg_add(v, {step}), {stop}, {step})) \
+         SELECT v AS {column} FROM __series"
+    ))
+}
+
 pub fn table_function(factor: &mut TableFactor) {
     let TableFactor::Table {
         name,
@@ -88,12 +97,7 @@ pub fn table_function(factor: &mut TableFactor) {
         ),
         None => (Ident::new("generate_series"), Ident::new("generate_series")),
     };
-    let sql = format!(
-        "WITH RECURSIVE __series (v) AS (SELECT {start} WHERE pg_series_ok({start}, {stop}, {step}) \
-         UNION ALL SELECT pg_add(v, {step}) FROM __series WHERE pg_series_ok(pg_add(v, {step}), {stop}, {step})) \
-         SELECT v AS {column} FROM __series"
-    );
-    let Some(subquery) = parse_query(&sql) else {
+    let Some(subquery) = series_query(&start, &stop, &step, &column.to_string()) else {
         return;
     };
     *factor = TableFactor::Derived {
