@@ -30,7 +30,7 @@ use crate::error::{PgError, PgResult};
 
 /// The FROM item the calls read their elements from.
 const ELEMENTS: &str = "graftgres_srf";
-/// The derived table a grouped select moves into.
+/// The derived table the select moves into.
 const INPUT: &str = "graftgres_srf_input";
 
 /// Expands the set-returning calls in the select lists of `query`'s body.
