@@ -82,6 +82,7 @@ fn jdbc_metadata_matches_postgres() {
             "getExportedKeys",
             "getIndexInfo",
             "ResultSetMetaData",
+            "ResultSetArray",
         ] {
             let key = format!("{threshold}/{name}");
             assert_eq!(ours[&key], theirs[&key], "{key}");
@@ -109,7 +110,8 @@ fn jdbc_metadata_matches_postgres() {
 }
 
 /// `setFetchSize` with autocommit off: the driver reads a 10 000-row
-/// result 100 rows at a time (Execute with max_rows, PortalSuspended).
+/// result 100 rows at a time (Execute with max_rows, PortalSuspended); a
+/// row that fails half-way is reported after the first rows arrived.
 #[test]
 fn jdbc_fetch_size_streams_a_big_table() {
     if !java_available() {
@@ -140,6 +142,11 @@ fn jdbc_fetch_size_streams_a_big_table() {
         assert_eq!(
             sections[&format!("{threshold}/fetch")],
             ["10000 50005000"],
+            "{out}"
+        );
+        assert_eq!(
+            sections[&format!("{threshold}/stream")],
+            ["failed after the first fetch: 22P02"],
             "{out}"
         );
     }

@@ -1,6 +1,7 @@
 //! psql's describe commands (`\dt`, `\d TABLE`, `\di`, `\dv`, `\dn`, `\l`,
-//! `\df`, `\x`, `\conninfo`) against graftgres, compared with what a real
-//! PostgreSQL 15 prints for the same schema.
+//! `\df`, `\x`, `\conninfo`) and `\copy ... to FILE` against graftgres,
+//! compared with what a real PostgreSQL 15 prints (and writes) for the same
+//! schema.
 //!
 //! The oracle is started from the Debian `postgresql` package
 //! (`/usr/lib/postgresql/15/bin`): initdb + pg_ctl in a temp folder on a free
@@ -80,6 +81,40 @@ fn psql_describe_matches_postgres() {
     assert!(out.stdout.contains("Expanded display is on."), "{out}");
     assert!(out.stdout.contains("-[ RECORD 1 ]"), "{out}");
     assert!(out.stdout.contains("name | Ann"), "{out}");
+    // `\copy (select ...) to FILE` (COPY ... TO STDOUT, written by psql):
+    // the same bytes in every format, and the same `COPY n`.
+    for (i, (source, options)) in [
+        (
+            "(select id, title, price, rating, published, added, copies from books order by id)",
+            "",
+        ),
+        (
+            "(select id, name, email, active, null::text as nothing, 'a,\"b' as quoted from authors)",
+            "with (format csv, header)",
+        ),
+        (
+            "(select n, n::text as t from big where n <= 3 order by n)",
+            "with (format binary)",
+        ),
+        ("(select n from big where n < 0)", "with (format binary)"),
+        ("(select n from big where n < 0)", "with (format csv, header)"),
+        ("tags", ""),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let copy = |port: u16, user: &str, side: &str| {
+            let file = dir.join(&format!("copy-{i}-{side}"));
+            let command = format!("\\copy {source} to '{}' {options}", file.display());
+            let out = psql(port, user, "books", &["-c", &command]);
+            assert!(out.success(), "{side}: {command}\n{out}");
+            (out.stdout, std::fs::read(&file).unwrap())
+        };
+        let ours = copy(server.port, "test", "ours");
+        let theirs = copy(oracle.port, "postgres", "theirs");
+        assert_eq!(ours, theirs, "\\copy {source} {options}");
+    }
+
     // `\conninfo` is answered by psql from the connection.
     let out = psql(server.port, "test", "books", &["-c", "\\conninfo"]);
     assert!(

@@ -1,13 +1,14 @@
 //! SQLAlchemy 2 `inspect()` (tables, columns, primary keys, foreign keys,
-//! indexes) and a Core select over psycopg 3, against graftgres and a real
-//! PostgreSQL 15 with the same schema (`tests/clients/sqlalchemy_inspect.py`).
+//! indexes, unique constraints) and a Core select over psycopg 3, against
+//! graftgres and a real PostgreSQL 15 with the same schema
+//! (`tests/clients/sqlalchemy_inspect.py`): the printed results must be the
+//! same.
 //!
-//! Ignored for now: the primary-key reflection query of SQLAlchemy 2 uses
-//! `unnest(indkey)` and `generate_subscripts` as set-returning functions in
-//! a select list, `array_agg(... ORDER BY ...)` returning an array,
-//! `bool_and`, and `CAST($1 AS REGCLASS)` on a parameter, which graftgres
-//! does not answer yet. Run it with `cargo test --test catalog_sqlalchemy --
-//! --ignored`.
+//! SQLAlchemy's reflection queries are what this exercises: `unnest(indkey)`
+//! and `generate_subscripts` as set-returning functions in a select list
+//! (zipped), `array_agg(... ORDER BY ...)` arriving as a Python list,
+//! `bool_and`, `CAST($1 AS REGCLASS)` of a parameter naming a system
+//! catalog, `json_build_object` and `current_setting`.
 
 mod common;
 mod oracle;
@@ -34,7 +35,6 @@ fn inspect(url: &str) -> Run {
 }
 
 #[test]
-#[ignore = "SQLAlchemy's primary-key reflection needs unnest/generate_subscripts/array_agg"]
 fn sqlalchemy_inspect_matches_postgres() {
     if !python_available() {
         assert!(

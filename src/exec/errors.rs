@@ -46,8 +46,9 @@ fn from_function(message: &str) -> PgError {
     PgError::new(code, message.to_owned())
 }
 
-/// The SQLSTATE of an error our functions raise, by its Postgres wording
-/// (SQLite hands it back as the statement's error message).
+/// The SQLSTATE of an error our functions raise, by its (Postgres)
+/// wording. SQLite reports such an error at step time as a plain failure
+/// with the function's message, so both paths ask here.
 fn function_code(message: &str) -> Option<&'static str> {
     Some(if message.contains("division by zero") {
         sqlstate::DIVISION_BY_ZERO
@@ -63,6 +64,12 @@ fn function_code(message: &str) -> Option<&'static str> {
         sqlstate::INVALID_TEXT_REPRESENTATION
     } else if message.contains("operator does not exist") {
         sqlstate::UNDEFINED_FUNCTION
+    } else if message.starts_with("relation \"") && message.ends_with("does not exist") {
+        sqlstate::UNDEFINED_TABLE
+    } else if message.starts_with("unrecognized configuration parameter") {
+        sqlstate::UNDEFINED_PARAMETER
+    } else if message.contains("is not supported") {
+        sqlstate::FEATURE_NOT_SUPPORTED
     } else {
         return None;
     })
@@ -120,6 +127,9 @@ fn from_message(message: &str) -> PgError {
     if message.contains("readonly") || message.contains("read-only") {
         return PgError::read_only("a write");
     }
+    if let Some(code) = function_code(message) {
+        return PgError::new(code, message.to_owned());
+    }
     PgError::internal(message.to_owned())
 }
 
@@ -160,5 +170,12 @@ mod tests {
             // Raised inside a statement, the wording comes back as SQLite's message.
             assert_eq!(from_message(message).code, code, "{message}");
         }
+        // Our functions' errors come back from a step as plain failures.
+        let e = from_message("invalid input syntax for type integer: \"x\"");
+        assert_eq!(e.code, "22P02");
+        assert_eq!(
+            from_message("relation \"nope\" does not exist").code,
+            "42P01"
+        );
     }
 }

@@ -12,9 +12,9 @@ use std::collections::HashMap;
 
 use pgwire::api::Type;
 use sqlparser::ast::{
-    BinaryOperator, DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments,
-    InTarget, ObjectName, ObjectNamePart, Query, Select, SelectItem, SetExpr, TableFactor,
-    UnaryOperator, Value,
+    ArrayElemTypeDef, BinaryOperator, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
+    FunctionArguments, InTarget, ObjectName, ObjectNamePart, Query, Select, SelectItem, SetExpr,
+    TableFactor, UnaryOperator, Value,
 };
 
 /// The Postgres type of a column declared with SQLite type `decl`,
@@ -33,6 +33,8 @@ pub fn from_declared(decl: &str) -> Type {
         "JSON" => return Type::JSON,
         "JSONB" => return Type::JSONB,
         "INTERVAL" => return Type::INTERVAL,
+        // The catalog's OID columns.
+        "OID" => return Type::OID,
         _ => {}
     }
     if upper.contains("INT") {
@@ -264,11 +266,17 @@ pub fn from_data_type(data_type: &DataType) -> Type {
         D::Interval { .. } => Type::INTERVAL,
         D::JSON => Type::JSON,
         D::JSONB => Type::JSONB,
+        D::Array(
+            ArrayElemTypeDef::SquareBracket(element, _)
+            | ArrayElemTypeDef::AngleBracket(element)
+            | ArrayElemTypeDef::Parenthesis(element),
+        ) => array_of(&from_data_type(element)),
         D::Custom(name, _) => match last_part(name).as_str() {
             "timestamptz" => Type::TIMESTAMPTZ,
             "int" | "int4" => Type::INT4,
             "int2" => Type::INT2,
             "int8" => Type::INT8,
+            "oid" => Type::OID,
             "float4" => Type::FLOAT4,
             "float8" => Type::FLOAT8,
             "bool" => Type::BOOL,
@@ -785,6 +793,7 @@ pub(crate) fn pg_column_name(expr: &Expr) -> Option<String> {
         }),
         Expr::Nested(inner) => pg_column_name(inner),
         Expr::Case { .. } => Some("case".to_owned()),
+        Expr::Array(_) => Some("array".to_owned()),
         _ => Some("?column?".to_owned()),
     }
 }
@@ -890,6 +899,13 @@ pub fn infer(expr: &Expr, scope: &Scope) -> Option<Type> {
             .find_map(|when| infer(&when.result, scope))
             .or_else(|| else_result.as_deref().and_then(|e| infer(e, scope))),
         Expr::Function(function) => function_type(function, scope),
+        Expr::Array(array) => Some(array_of(
+            &array
+                .elem
+                .first()
+                .and_then(|e| infer(e, scope))
+                .unwrap_or(Type::TEXT),
+        )),
         _ => None,
     }
 }
@@ -1020,7 +1036,21 @@ fn function_type(function: &Function, scope: &Scope) -> Option<Type> {
         }),
         "make_date" | "current_date" => Some(Type::DATE),
         "age" => Some(Type::INTERVAL),
-        "generate_series" => first_arg(),
+        // (int, bigint) series are bigint, as Postgres picks its overload.
+        "generate_series" => {
+            let number =
+                |t: &Type| matches!(*t, Type::INT2 | Type::INT4 | Type::INT8 | Type::NUMERIC);
+            match (arg_type(0), arg_type(1)) {
+                (Some(a), Some(b)) if number(&a) && number(&b) => Some(numeric_result(a, b)),
+                (a, _) => a,
+            }
+        }
+        // Arrays declared as text (the catalog's) have text items.
+        "unnest" => first_arg().map(|t| element_of(&t).unwrap_or(Type::TEXT)),
+        "generate_subscripts" | "array_length" | "array_lower" | "array_upper" | "cardinality" => {
+            Some(Type::INT4)
+        }
+        "array_to_string" => Some(Type::TEXT),
         "now" | "current_timestamp" => Some(Type::TIMESTAMPTZ),
         _ => None,
     }
@@ -1033,21 +1063,39 @@ fn function_arg_count(function: &Function) -> usize {
     }
 }
 
+/// Element types and their array types, for the arrays graftgres emits
+/// (others are arrays of text).
+const ARRAYS: [(Type, Type); 14] = [
+    (Type::INT2, Type::INT2_ARRAY),
+    (Type::INT4, Type::INT4_ARRAY),
+    (Type::INT8, Type::INT8_ARRAY),
+    (Type::OID, Type::OID_ARRAY),
+    (Type::FLOAT4, Type::FLOAT4_ARRAY),
+    (Type::FLOAT8, Type::FLOAT8_ARRAY),
+    (Type::NUMERIC, Type::NUMERIC_ARRAY),
+    (Type::BOOL, Type::BOOL_ARRAY),
+    (Type::DATE, Type::DATE_ARRAY),
+    (Type::TIMESTAMP, Type::TIMESTAMP_ARRAY),
+    (Type::TIMESTAMPTZ, Type::TIMESTAMPTZ_ARRAY),
+    (Type::VARCHAR, Type::VARCHAR_ARRAY),
+    (Type::NAME, Type::NAME_ARRAY),
+    (Type::TEXT, Type::TEXT_ARRAY),
+];
+
 /// The array type of an element type.
 fn array_of(element: &Type) -> Type {
-    match *element {
-        Type::INT2 => Type::INT2_ARRAY,
-        Type::INT4 => Type::INT4_ARRAY,
-        Type::INT8 => Type::INT8_ARRAY,
-        Type::FLOAT4 => Type::FLOAT4_ARRAY,
-        Type::FLOAT8 => Type::FLOAT8_ARRAY,
-        Type::NUMERIC => Type::NUMERIC_ARRAY,
-        Type::BOOL => Type::BOOL_ARRAY,
-        Type::DATE => Type::DATE_ARRAY,
-        Type::TIMESTAMP => Type::TIMESTAMP_ARRAY,
-        Type::VARCHAR => Type::VARCHAR_ARRAY,
-        _ => Type::TEXT_ARRAY,
-    }
+    ARRAYS
+        .iter()
+        .find(|(e, _)| e == element)
+        .map_or(Type::TEXT_ARRAY, |(_, array)| array.clone())
+}
+
+/// The element type of an array type graftgres emits.
+pub fn element_of(array: &Type) -> Option<Type> {
+    ARRAYS
+        .iter()
+        .find(|(_, a)| a == array)
+        .map(|(element, _)| element.clone())
 }
 
 /// Types of `$1..$n`: from what each is compared with, else text.

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use futures::{Sink, SinkExt, Stream, StreamExt, stream};
 use pgwire::api::portal::Format;
 use pgwire::api::results::{CopyResponse, DataRowEncoder, FieldInfo, Tag};
@@ -24,6 +24,13 @@ use crate::sql::cursor::CopyFormat;
 
 const BINARY_SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
 const BINARY_TRAILER: &[u8] = &[0xff, 0xff];
+
+/// Between [`response`] and [`send`]: an empty CopyData (which no row
+/// ever is) says the next message is framing (the CSV header, the binary
+/// trailer), so `COPY n` counts rows only. It is not sent.
+fn framing() -> PgWireResult<CopyData> {
+    Ok(CopyData::new(Bytes::new()))
+}
 
 /// Sends a CopyOut response: CopyOutResponse, the data, CopyDone and
 /// `COPY n`. An error mid-stream is returned for the caller to send as an
@@ -49,9 +56,14 @@ where
         )))
         .await?;
     let mut rows = 0;
+    let mut next_is_framing = false;
     while let Some(data) = data_stream.next().await {
         let data = data?;
-        if data.data.as_ref() != BINARY_TRAILER {
+        if data.data.is_empty() {
+            next_is_framing = true;
+            continue;
+        }
+        if !std::mem::take(&mut next_is_framing) {
             rows += 1;
         }
         client.feed(PgWireBackendMessage::CopyData(data)).await?;
@@ -98,13 +110,18 @@ pub fn response(rows: RowStream, format: CopyFormat) -> CopyResponse {
                 );
             }
             line.put_u8(b'\n');
-            vec![Ok(CopyData::new(line.freeze()))]
+            vec![framing(), Ok(CopyData::new(line.freeze()))]
         }
         _ => Vec::new(),
     };
     let code = if format == CopyFormat::Binary { 1 } else { 0 };
     let data = stream::iter(header).chain(copy_rows(rows.batches, fields, format));
-    CopyResponse::new(code, width, data)
+    // Made as text, then marked binary: `CopyResponse::new` would append a
+    // binary trailer of its own, and with no rows Postgres sends the header
+    // and the trailer together.
+    let mut response = CopyResponse::new(0, width, data);
+    response.format = code;
+    response
 }
 
 fn copy_rows(
@@ -121,9 +138,15 @@ fn copy_rows(
             let batch = match batches.recv().await {
                 Some(Ok(rows)) => rows,
                 Some(Err(err)) => return Some((vec![Err(err.into())], None)),
-                None if first && format == CopyFormat::Binary => {
-                    // No rows: the binary header still opens the stream.
-                    return Some((vec![Ok(binary_header(BytesMut::new()))], None));
+                // The binary trailer ends the stream, after the header
+                // if no row carried it.
+                None if format == CopyFormat::Binary => {
+                    let mut end = BytesMut::new();
+                    if first {
+                        end = binary_header(end);
+                    }
+                    end.put_slice(BINARY_TRAILER);
+                    return Some((vec![framing(), Ok(CopyData::new(end.freeze()))], None));
                 }
                 None => return None,
             };
@@ -146,11 +169,11 @@ fn copy_rows(
     .flat_map(stream::iter)
 }
 
-fn binary_header(mut buf: BytesMut) -> CopyData {
+fn binary_header(mut buf: BytesMut) -> BytesMut {
     buf.put_slice(BINARY_SIGNATURE);
     buf.put_i32(0); // flags
     buf.put_i32(0); // header extension length
-    CopyData::new(buf.freeze())
+    buf
 }
 
 /// One row in the COPY format.
@@ -159,9 +182,7 @@ fn frame(row: &DataRow, format: &CopyFormat, first: bool) -> CopyData {
     match format {
         CopyFormat::Binary => {
             if first {
-                line.put_slice(BINARY_SIGNATURE);
-                line.put_i32(0);
-                line.put_i32(0);
+                line = binary_header(line);
             }
             // A binary COPY tuple is a DataRow's body: a field count, then
             // each field as length + bytes (-1 for NULL).
@@ -276,7 +297,6 @@ fn csv_field(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
 
     fn text_row(values: &[Option<&str>]) -> DataRow {
         let mut data = BytesMut::new();

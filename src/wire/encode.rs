@@ -38,7 +38,7 @@ fn type_size(ty: &Type) -> i16 {
     match *ty {
         Type::BOOL => 1,
         Type::INT2 => 2,
-        Type::INT4 | Type::FLOAT4 | Type::DATE => 4,
+        Type::INT4 | Type::OID | Type::FLOAT4 | Type::DATE => 4,
         Type::INT8 | Type::FLOAT8 | Type::TIMESTAMP | Type::TIMESTAMPTZ | Type::TIME => 8,
         _ => -1,
     }
@@ -93,6 +93,9 @@ fn encode_value(
             put!(i32::try_from(as_i64(value).ok_or_else(mismatch)?).map_err(|_| mismatch())?)
         }
         Type::INT8 => put!(as_i64(value).ok_or_else(mismatch)?),
+        Type::OID => {
+            put!(u32::try_from(as_i64(value).ok_or_else(mismatch)?).map_err(|_| mismatch())?)
+        }
         // Text floats as Postgres prints them (`3`, not `3.0`; `1e+20`).
         Type::FLOAT4 | Type::FLOAT8 if format == FieldFormat::Text => {
             put!(format_float(as_f64(value).ok_or_else(mismatch)?))
@@ -130,8 +133,11 @@ fn encode_value(
                 (_, true) => put!(ts.and_utc()),
             }
         }
-        // Arrays (array_agg) arrive as Postgres array literals; in text
-        // format their bytes go out as they are.
+        // Arrays (array_agg, ARRAY[...]) arrive as Postgres array literals.
+        _ if super::array::is_array(ty) => {
+            super::array::encode(encoder, ty, format, &as_text(value), mismatch)
+        }
+        // Other array types: in text format their bytes go out as they are.
         _ if format == FieldFormat::Text && ty.name().starts_with('_') => {
             encoder.encode_field_with_type_and_format(&as_text(value), &Type::TEXT, format, &opts)
         }
@@ -204,7 +210,7 @@ fn as_decimal(value: &Value) -> Option<Decimal> {
     }
 }
 
-fn as_bool(value: &Value) -> Option<bool> {
+pub(super) fn as_bool(value: &Value) -> Option<bool> {
     match value {
         Value::Integer(i) => Some(*i != 0),
         Value::Real(r) => Some(*r != 0.0),
@@ -269,12 +275,12 @@ pub fn format_float(r: f64) -> String {
     }
 }
 
-fn parse_date(text: &str) -> Option<NaiveDate> {
+pub(super) fn parse_date(text: &str) -> Option<NaiveDate> {
     let text = text.trim();
     NaiveDate::parse_from_str(text.get(..10)?, "%Y-%m-%d").ok()
 }
 
-fn parse_timestamp(text: &str) -> Option<NaiveDateTime> {
+pub(super) fn parse_timestamp(text: &str) -> Option<NaiveDateTime> {
     let text = text.trim();
     for format in [
         "%Y-%m-%d %H:%M:%S%.f",
@@ -347,6 +353,10 @@ fn decode_param<S: Clone>(portal: &Portal<S>, i: usize, ty: &Type) -> PgResult<V
             .parameter::<i64>(i, ty)
             .map_err(bad)?
             .map(Value::Integer),
+        Type::OID => portal
+            .parameter::<u32>(i, ty)
+            .map_err(bad)?
+            .map(|v| Value::Integer(v.into())),
         Type::FLOAT4 => portal
             .parameter::<f32>(i, ty)
             .map_err(bad)?
@@ -380,6 +390,9 @@ fn decode_param<S: Clone>(portal: &Portal<S>, i: usize, ty: &Type) -> PgResult<V
             .parameter::<DateTime<FixedOffset>>(i, ty)
             .map_err(bad)?
             .map(|t| Value::Text(t.naive_utc().format("%Y-%m-%d %H:%M:%S%.f").to_string())),
+        _ if super::array::is_array(ty) && portal.parameter_format.is_binary(i) => {
+            super::array::decode_binary(portal, i, ty).map_err(bad)?
+        }
         _ => match portal.parameters.get(i).cloned().flatten() {
             // Text, and types we read as text: the bytes as the client sent them.
             Some(bytes) => Some(Value::Text(String::from_utf8(bytes.to_vec()).map_err(

@@ -4,10 +4,11 @@
 //! `[tls]` is set, else SSLRequest is answered 'N'), and the extended-query
 //! state machine; this module supplies the startup handler ([`startup`], with
 //! [`auth`] for passwords), the query handlers ([`query`]), per-session state
-//! ([`session`]) and value encoding ([`encode`]). Nothing here touches SQLite
-//! or the object store directly: reads go through [`crate::exec`], volumes
-//! through [`crate::replica`].
+//! ([`session`]) and value encoding ([`encode`], [`array`]). Nothing here
+//! touches SQLite or the object store directly: reads go through
+//! [`crate::exec`], volumes through [`crate::replica`].
 
+pub mod array;
 pub mod auth;
 pub mod cancel;
 pub mod copy;

@@ -86,6 +86,7 @@ pub fn default_settings() -> BTreeMap<String, String> {
         ("lc_time", "C"),
         ("client_min_messages", "notice"),
         ("row_security", "on"),
+        ("default_table_access_method", "heap"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))

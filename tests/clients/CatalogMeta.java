@@ -28,6 +28,17 @@ public class CatalogMeta {
         return out.toString();
     }
 
+    /** `name:type_name:sql_type` of every column. */
+    static String columnTypes(ResultSetMetaData md) throws SQLException {
+        StringBuilder types = new StringBuilder();
+        for (int c = 1; c <= md.getColumnCount(); c++) {
+            if (c > 1) types.append(' ');
+            types.append(md.getColumnName(c)).append(':').append(md.getColumnTypeName(c))
+                 .append(':').append(md.getColumnType(c));
+        }
+        return types.toString();
+    }
+
     static void check(Connection conn, String name, Call call, String... columns) throws SQLException {
         String first = null;
         for (int i = 0; i < 7; i++) {
@@ -81,19 +92,30 @@ public class CatalogMeta {
                      "SELECT id, title, price, rating, published, added, copies FROM books WHERE id = ?")) {
                 ps.setLong(1, 1);
                 try (ResultSet rs = ps.executeQuery()) {
-                    ResultSetMetaData md = rs.getMetaData();
-                    StringBuilder types = new StringBuilder();
-                    for (int c = 1; c <= md.getColumnCount(); c++) {
-                        types.append(md.getColumnName(c)).append(':').append(md.getColumnTypeName(c))
-                             .append(':').append(md.getColumnType(c)).append(' ');
-                    }
+                    String types = columnTypes(rs.getMetaData());
                     if (!rs.next()) throw new SQLException("no row");
                     String row = rs.getLong(1) + "|" + rs.getString(2) + "|"
                         // SQLite keeps NUMERIC values as numbers, not with their
                         // declared scale: 9.5, where Postgres sends 9.50.
                         + rs.getBigDecimal(3).stripTrailingZeros().toPlainString() + "|"
                         + rs.getDouble(4) + "|" + rs.getDate(5) + "|" + rs.getTimestamp(6) + "|" + rs.getLong(7);
-                    if (i == 6) System.out.print("## ResultSetMetaData\n" + types.toString().trim() + "\n" + row + "\n");
+                    if (i == 6) System.out.print("## ResultSetMetaData\n" + types + "\n" + row + "\n");
+                }
+            }
+        }
+        // Arrays (array_agg): their types, and getArray, after the threshold too.
+        for (int i = 0; i < 7; i++) {
+            try (PreparedStatement ps = conn.prepareStatement(
+                     "SELECT array_agg(id ORDER BY id) AS ids, array_agg(title ORDER BY id) AS titles, "
+                     + "array_agg(id > ? ORDER BY id) AS later FROM books")) {
+                ps.setLong(1, 0);
+                try (ResultSet rs = ps.executeQuery()) {
+                    StringBuilder out = new StringBuilder(columnTypes(rs.getMetaData())).append(' ');
+                    if (!rs.next()) throw new SQLException("no row");
+                    for (int c = 1; c <= rs.getMetaData().getColumnCount(); c++) {
+                        out.append(Arrays.toString((Object[]) rs.getArray(c).getArray())).append(' ');
+                    }
+                    if (i == 6) System.out.print("## ResultSetArray\n" + out.toString().trim() + "\n");
                 }
             }
         }
@@ -111,6 +133,24 @@ public class CatalogMeta {
             System.out.println("## fetch\n" + count + " " + sum);
         }
         conn.commit();
+        // Streamed, not read whole: row 5000 fails, and the rows before it
+        // arrive first (a server that ignored the fetch size would fail
+        // executeQuery itself). No ORDER BY: a sort would read every row first.
+        try (Statement st = conn.createStatement()) {
+            st.setFetchSize(100);
+            long seen = 0;
+            String outcome;
+            try (ResultSet rs = st.executeQuery(
+                     "SELECT CASE WHEN n = 5000 THEN CAST('x' || n AS integer) ELSE n END FROM big")) {
+                while (rs.next()) seen++;
+                outcome = "no error after " + seen + " rows";
+            } catch (SQLException e) {
+                outcome = (seen >= 100 ? "failed after the first fetch: " : "failed after " + seen + " rows: ")
+                    + e.getSQLState();
+            }
+            System.out.println("## stream\n" + outcome);
+        }
+        conn.rollback();
         conn.setAutoCommit(true);
     }
 }

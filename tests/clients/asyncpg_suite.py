@@ -1,11 +1,13 @@
 """asyncpg against graftgres (the demo volume): prepared statements,
 fetch/fetchrow/fetchval, cursors in a transaction (Execute with a row
-limit), type introspection, errors. Run by tests/e2e_drivers.rs with GG_HOST,
+limit), type introspection (array results and parameters, set_type_codec),
+errors. Run by tests/e2e_drivers.rs with GG_HOST,
 GG_PORT, GG_DB set; exits non-zero on the first failed check."""
 
 import asyncio
 import datetime
 import decimal
+import json
 import os
 
 import asyncpg
@@ -86,7 +88,42 @@ async def main():
             print("ok write refused")
         check("usable after errors", await conn.fetchval("SELECT 2"), 2)
 
-        # Types asyncpg introspects (arrays are not returned by the demo).
+        # Type introspection: asyncpg looks array types up in pg_type (its
+        # introspection query, which first reads `current_setting('jit')`),
+        # and set_type_codec looks the named type up too.
+        check(
+            "int8[] result",
+            await conn.fetchval("SELECT array_agg(id ORDER BY id) FROM customers WHERE id <= 3"),
+            [1, 2, 3],
+        )
+        check(
+            "text[] result",
+            await conn.fetchval("SELECT array_agg(city ORDER BY id) FROM customers WHERE id <= 2"),
+            [r["city"] for r in await conn.fetch("SELECT city FROM customers WHERE id <= 2 ORDER BY id")],
+        )
+        stmt = await conn.prepare("SELECT array_agg(vip ORDER BY id) AS vips FROM customers WHERE id <= $1")
+        check(
+            "array column type",
+            [(a.type.oid, a.type.name, a.type.kind) for a in stmt.get_attributes()],
+            [(1000, "bool[]", "array")],
+        )
+        vips = [r["vip"] for r in await conn.fetch("SELECT vip FROM customers WHERE id <= 4 ORDER BY id")]
+        check("bool[] result", await stmt.fetchval(4), vips)
+        check(
+            "array parameter",
+            await conn.fetchval("SELECT count(*) FROM customers WHERE id = ANY($1::int8[])", [1, 3, 99999]),
+            2,
+        )
+        check(
+            "unnest of a parameter",
+            [tuple(r) for r in await conn.fetch("SELECT unnest($1::int8[]) AS n, generate_subscripts($1::int8[], 1) AS i", [7, 8])],
+            [(7, 1), (8, 2)],
+        )
+        await conn.set_type_codec(
+            "json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+        check("json codec", await conn.fetchval("""SELECT '{"a": [1, 2]}'::json"""), {"a": [1, 2]})
+
         check("settings", await conn.fetchval("SHOW transaction_isolation"), "repeatable read")
         await conn.execute("SET application_name = 'asyncpg-suite'")
         check("SET", await conn.fetchval("SHOW application_name"), "asyncpg-suite")

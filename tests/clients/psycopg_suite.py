@@ -34,6 +34,40 @@ def main():
         at = conn.execute("SELECT ordered_at FROM orders WHERE id = 1").fetchone()[0]
         check("timestamp type", type(at), datetime.datetime)
 
+        # Binary results of the other types (numeric, timestamp, float,
+        # NULL) decode to what text results do.
+        for sql in (
+            "SELECT id, total, ordered_at, status FROM orders WHERE id = 1",
+            "SELECT order_id, quantity, unit_price FROM order_items ORDER BY 1, 2 LIMIT 3",
+            "SELECT NULL::int8 AS a, NULL::text AS b, 1.5::float8 AS c, 2.25::numeric AS d",
+        ):
+            with conn.cursor(binary=True) as cur:
+                binary_rows = cur.execute(sql).fetchall()
+            check(f"binary = text: {sql}", binary_rows, conn.execute(sql).fetchall())
+
+        # Arrays: array_agg results and list parameters, text and binary;
+        # set-returning functions in a select list.
+        for binary in (False, True):
+            with conn.cursor(binary=binary) as cur:
+                row = cur.execute(
+                    "SELECT array_agg(id ORDER BY id), array_agg(name ORDER BY id), "
+                    "array_agg(id > 1 ORDER BY id) FROM customers WHERE id <= 3"
+                ).fetchone()
+                check(
+                    f"array results binary={binary}",
+                    row,
+                    ([1, 2, 3], ["Customer 1", "Customer 2", "Customer 3"], [False, True, True]),
+                )
+                n = cur.execute(
+                    "SELECT count(*) FROM customers WHERE id = ANY(%s)", ([2, 4, 99999],)
+                ).fetchone()[0]
+                check(f"list parameter binary={binary}", n, 2)
+                rows = cur.execute(
+                    "SELECT unnest(%s::text[]) AS tag, generate_subscripts(%s::text[], 1) AS i",
+                    (["a", "b c"], ["a", "b c"]),
+                ).fetchall()
+                check(f"unnest binary={binary}", rows, [("a", 1), ("b c", 2)])
+
         # Parameters of many types, in text and binary.
         for binary in (False, True):
             with conn.cursor(binary=binary) as cur:
@@ -95,6 +129,12 @@ def main():
                 copy.set_types(["int8", "text"])
                 rows = list(copy.rows())
             check("copy binary", rows, [(1, "Customer 1"), (2, "Customer 2")])
+            with cur.copy(
+                "COPY (SELECT id FROM customers WHERE id < 0) TO STDOUT (FORMAT binary)"
+            ) as copy:
+                copy.set_types(["int8"])
+                rows = list(copy.rows())
+            check("copy binary, no rows", rows, [])
             with cur.copy("COPY customers TO STDOUT") as copy:
                 n = sum(1 for _ in copy.rows())
             count = conn.execute("SELECT count(*) FROM customers").fetchone()[0]

@@ -36,7 +36,10 @@ query = (
     .order_by(books.c.id)
 )
 with engine.connect() as conn:
-    for row in conn.execute(query):
+    result = conn.execute(query)
+    # The types the driver was told (Postgres OIDs), not only the values.
+    print("types", [d.type_code for d in result.cursor.description])
+    for row in result:
         print("row", tuple(row))
     big = Table("big", metadata, autoload_with=engine)
     print("count", conn.execute(select(big.c.n).where(big.c.n <= 10)).all()[-1])

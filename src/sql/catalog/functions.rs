@@ -13,7 +13,23 @@ use super::pg_database::UTF8;
 
 use super::pg_index::quote_ident;
 use super::pg_roles::OWNER_NAME;
+use super::pg_settings::startup_values;
 use super::schema::{OWNER, PG_CATALOG, PUBLIC};
+
+/// The functions that query the attached catalog: a statement calling one
+/// needs the catalog built even if it names no catalog relation.
+pub const LOOKUPS: [&str; 10] = [
+    "pg_get_indexdef",
+    "pg_get_constraintdef",
+    "pg_get_viewdef",
+    "pg_table_is_visible",
+    "obj_description",
+    "col_description",
+    "pg_get_function_result",
+    "pg_get_function_arguments",
+    "regclassin",
+    "to_regclass",
+];
 
 /// Registers every catalog function on `conn`, which reads `database`.
 pub fn register(conn: &Connection, database: &str) -> rusqlite::Result<()> {
@@ -22,6 +38,7 @@ pub fn register(conn: &Connection, database: &str) -> rusqlite::Result<()> {
     let lookup = FunctionFlags::SQLITE_UTF8;
     let database = database.to_owned();
     conn.create_scalar_function("current_database", 0, pure, move |_| Ok(database.clone()))?;
+    super::regclass::register(conn)?;
     // `sql::functions` registers format_type for text OIDs; catalog columns
     // hold OIDs as integers, so this takes both (same names, same output).
     conn.create_scalar_function("format_type", 2, pure, |ctx| {
@@ -206,64 +223,38 @@ pub fn register(conn: &Connection, database: &str) -> rusqlite::Result<()> {
     ] {
         conn.create_scalar_function(name, args, pure, |_| Ok(None::<String>))?;
     }
+    // The value a session starts with (`pg_settings`): SQL runs on pooled
+    // connections that do not see a session's own `SET`.
+    for n in 1..=2 {
+        conn.create_scalar_function("current_setting", n, pure, |ctx| {
+            let Some(name) = ctx.get::<Option<String>>(0)? else {
+                return Ok(None);
+            };
+            let missing_ok = ctx.len() > 1 && ctx.get::<Option<bool>>(1)?.unwrap_or(false);
+            match startup_values().remove(&name.to_lowercase()) {
+                None if !missing_ok => Err(rusqlite::Error::UserFunctionError(
+                    format!("unrecognized configuration parameter \"{name}\"").into(),
+                )),
+                value => Ok(value),
+            }
+        })?;
+    }
+    // `set_config` would change the session's setting, which this
+    // connection cannot reach: it answers only when nothing changes.
+    conn.create_scalar_function("set_config", 3, pure, |ctx| {
+        let (Some(name), value) = (ctx.get::<Option<String>>(0)?, ctx.get::<Option<String>>(1)?)
+        else {
+            return Ok(None);
+        };
+        if value.is_some() && startup_values().get(&name.to_lowercase()) == value.as_ref() {
+            return Ok(value);
+        }
+        Err(rusqlite::Error::UserFunctionError(
+            format!("set_config() of \"{name}\" is not supported: use SET").into(),
+        ))
+    })?;
     conn.create_scalar_function("pg_backend_pid", 0, pure, |_| {
         Ok(i64::from(std::process::id()))
-    })?;
-    conn.create_scalar_function("array_upper", 2, pure, |ctx| {
-        let array: Option<String> = ctx.get(0)?;
-        let dimension: Option<i64> = ctx.get(1)?;
-        Ok(match (array, dimension) {
-            (Some(array), Some(1)) => upper_bound(&array),
-            _ => None,
-        })
-    })?;
-    conn.create_scalar_function("array_lower", 2, pure, |ctx| {
-        let array: Option<String> = ctx.get(0)?;
-        Ok(array.and_then(|a| {
-            let items = array_items(&a);
-            (!items.is_empty()).then_some(if a.trim_start().starts_with('{') {
-                1
-            } else {
-                0
-            })
-        }))
-    })?;
-    // `arr[i]`: Postgres arrays are 1-based, int2vector/oidvector 0-based.
-    conn.create_scalar_function("graftgres_subscript", 2, pure, |ctx| {
-        let array: Option<String> = ctx.get(0)?;
-        let index: Option<i64> = ctx.get(1)?;
-        Ok(match (array, index) {
-            (Some(array), Some(index)) => {
-                let base = if array.trim_start().starts_with('{') {
-                    1
-                } else {
-                    0
-                };
-                usize::try_from(index - base)
-                    .ok()
-                    .and_then(|i| array_items(&array).get(i).cloned())
-            }
-            _ => None,
-        })
-    })?;
-    // `x = ANY(arr)` becomes `x IN (SELECT value FROM json_each(graftgres_array_json(arr)))`.
-    conn.create_scalar_function("graftgres_array_json", 1, pure, |ctx| {
-        let array: Option<String> = ctx.get(0)?;
-        Ok(array.map(|a| {
-            let items: Vec<String> = array_items(&a)
-                .into_iter()
-                .map(|item| match item.parse::<i64>() {
-                    Ok(n) => n.to_string(),
-                    Err(_) => format!("\"{}\"", item.replace('\\', "\\\\").replace('"', "\\\"")),
-                })
-                .collect();
-            format!("[{}]", items.join(","))
-        }))
-    })?;
-    conn.create_scalar_function("array_to_string", 2, pure, |ctx| {
-        let array: Option<String> = ctx.get(0)?;
-        let separator: String = ctx.get::<Option<String>>(1)?.unwrap_or_default();
-        Ok(array.map(|a| array_items(&a).join(&separator)))
     })?;
     Ok(())
 }
@@ -305,51 +296,14 @@ fn query<T: rusqlite::types::FromSql>(
         .optional()
 }
 
-/// Items of a Postgres array's text (`{a,b}`) or of an int2vector /
-/// oidvector (`1 2`).
-fn array_items(text: &str) -> Vec<String> {
-    let text = text.trim();
-    match text.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
-        Some("") => Vec::new(),
-        Some(inner) => inner
-            .split(',')
-            .map(|item| item.trim().trim_matches('"').to_owned())
-            .collect(),
-        None => text.split_whitespace().map(str::to_owned).collect(),
-    }
-}
-
-fn upper_bound(array: &str) -> Option<i64> {
-    let count = array_items(array).len() as i64;
-    if count == 0 {
-        None
-    } else if array.trim_start().starts_with('{') {
-        Some(count)
-    } else {
-        Some(count - 1)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn arrays_and_vectors() {
-        assert_eq!(upper_bound("{1,2,3}"), Some(3));
-        assert_eq!(upper_bound("1 2"), Some(1));
-        assert_eq!(upper_bound("{}"), None);
+    fn quote_ident_quotes_like_postgres() {
         let conn = Connection::open_in_memory().unwrap();
         register(&conn, "demo").unwrap();
-        let row: (String, String, Option<String>, String) = conn
-            .query_row(
-                "SELECT graftgres_subscript('3 4', 0), graftgres_subscript('{a,b}', 2),
-                        graftgres_subscript('{a}', 5), graftgres_array_json('{1,x}')",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .unwrap();
-        assert_eq!(row, ("3".into(), "b".into(), None, "[1,\"x\"]".into()));
         let name: String = conn
             .query_row("SELECT quote_ident('Order')", [], |r| r.get(0))
             .unwrap();

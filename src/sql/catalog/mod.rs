@@ -40,6 +40,7 @@ mod pg_index;
 mod pg_namespace;
 mod pg_roles;
 mod pg_settings;
+mod regclass;
 mod static_data;
 mod system_views;
 
@@ -87,11 +88,15 @@ fn database_name(key: &str) -> &str {
     key.splitn(3, '-').nth(2).unwrap_or(key)
 }
 
-/// Whether SQLite text reads the catalog (after [`rewrite`], catalog names
-/// are always schema-qualified).
+/// Whether SQLite text reads the catalog: names a catalog relation (after
+/// [`rewrite`], always schema-qualified) or calls a function that looks
+/// something up in it.
 pub fn reads_catalog(sqlite: &str) -> bool {
     let lower = sqlite.to_ascii_lowercase();
-    SCHEMAS.iter().any(|s| lower.contains(s))
+    SCHEMAS
+        .iter()
+        .chain(functions::LOOKUPS.iter())
+        .any(|s| lower.contains(s))
 }
 
 /// Makes the attached catalog match the connection's current schema, if

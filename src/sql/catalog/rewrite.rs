@@ -4,16 +4,21 @@
 //!
 //! - names of catalog relations (`pg_class`, `information_schema.tables`)
 //!   resolve to the attached catalog schemas (`pg_catalog.pg_class`);
-//! - `'t'::regclass`, `'int4'::regtype` (literals) become OID lookups, and
-//!   `oid::regclass` / `::regtype` / `::regnamespace` / `::regproc` (values)
-//!   become the object's name, as Postgres prints them; `::oid` is a bigint;
+//! - text cast to `regclass` (`'t'::regclass`, `CAST($1 AS regclass)`) is
+//!   looked up by `regclassin` (module `regclass`), `'int4'::regtype` and
+//!   the other literals by a subquery, and `oid::regclass` / `::regtype` /
+//!   `::regnamespace` / `::regproc` (values) become the object's name, as
+//!   Postgres prints them; `::oid` is a bigint;
 //! - `OPERATOR(pg_catalog.~)` is the plain operator (the general rules then
 //!   translate the regex operators); `COLLATE pg_catalog.default` is dropped;
 //! - `x = ANY(array)` / `x <> ALL(array)`, `array[i]`, `ARRAY(subquery)` work
 //!   on arrays in Postgres text form (`{a,b}`, `1 2`), which is how the
 //!   catalog stores them;
-//! - `(record).field` of `_pg_expandarray(array)` (JDBC), catalog set-returning
-//!   functions in FROM (`pg_get_keywords()`, `pg_partition_ancestors(x)`),
+//! - `_pg_expandarray(array)` (JDBC) as Postgres defines it, over `unnest`
+//!   and `generate_subscripts` (the general rules expand set-returning
+//!   functions in a select list), its record as JSON that `(record).field`
+//!   reads; catalog set-returning functions in FROM (`pg_get_keywords()`,
+//!   `pg_partition_ancestors(x)`, `_pg_expandarray(x)`),
 //!   and `current_user`-style bare functions (`generate_series` is the
 //!   general rules').
 
@@ -23,8 +28,8 @@ use std::sync::LazyLock;
 
 use sqlparser::ast::{
     AccessExpr, BinaryOperator, CastKind, DataType, Expr, FunctionArgumentList, FunctionArguments,
-    Ident, ObjectName, ObjectNamePart, Query, SelectItem, SetExpr, Statement, Subscript,
-    TableFactor, TableWithJoins, TrimWhereField, Value, VisitMut, VisitorMut,
+    Ident, ObjectName, ObjectNamePart, Statement, Subscript, TableFactor, TrimWhereField, Value,
+    VisitMut, VisitorMut,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
@@ -67,14 +72,6 @@ struct Pass {
 
 impl VisitorMut for Pass {
     type Break = ();
-
-    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
-        if let Err(err) = expand_array_rows(query) {
-            self.error = Some(err);
-            return ControlFlow::Break(());
-        }
-        ControlFlow::Continue(())
-    }
 
     fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
         if let Err(err) = self.table_function(factor) {
@@ -172,11 +169,16 @@ impl Pass {
                 } else if name == "json_build_object" {
                     // SQLAlchemy's column reflection; the same pairs in SQLite.
                     function.name = ObjectName::from(vec![Ident::new("json_object")]);
-                } else if name == "_pg_expandarray" {
-                    // A record outside `(...).x`: its JSON form.
-                    let args = function.args.to_string();
+                } else if name == "_pg_expandarray"
+                    && let FunctionArguments::List(list) = &function.args
+                    && let [array] = list.args.as_slice()
+                {
+                    // Postgres's own definition: a record (x, n) per item,
+                    // n counting from 1. The record is JSON (`(r).x` reads
+                    // it) and the general rules expand the set-returning
+                    // calls in a select list.
                     *expr = parse_expr(&format!(
-                        "(SELECT json_object('x', value, 'n', key + 1) FROM json_each(graftgres_array_json{args}) LIMIT 1)"
+                        "json_object('x', unnest({array}), 'n', generate_subscripts({array}, 1) - array_lower({array}, 1) + 1)"
                     ))?;
                 }
             }
@@ -273,68 +275,6 @@ impl Pass {
     }
 }
 
-/// `_pg_expandarray(arr)` in a select list is a set-returning function:
-/// one row per item. The select gets a `json_each` over the array (SQLite's
-/// table-valued function, correlated with the tables before it), and
-/// `(_pg_expandarray(arr)).x` / `.n` / the bare record read its item.
-fn expand_array_rows(query: &mut Query) -> PgResult<()> {
-    const ALIAS: &str = "graftgres_expand";
-    let SetExpr::Select(select) = query.body.as_mut() else {
-        return Ok(());
-    };
-    let mut array: Option<String> = None;
-    for item in &mut select.projection {
-        let (SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. }) = item else {
-            continue;
-        };
-        let (function, field) = match expr {
-            Expr::CompoundFieldAccess { root, access_chain } => {
-                match (unnest(root), access_chain.as_slice()) {
-                    (Expr::Function(f), [AccessExpr::Dot(Expr::Identifier(field))]) => {
-                        (f.clone(), Some(field.value.to_lowercase()))
-                    }
-                    _ => continue,
-                }
-            }
-            Expr::Function(f) => (f.clone(), None),
-            _ => continue,
-        };
-        if last_name(&function.name) != "_pg_expandarray" {
-            continue;
-        }
-        let FunctionArguments::List(list) = &function.args else {
-            continue;
-        };
-        let [arg] = list.args.as_slice() else {
-            continue;
-        };
-        let arg = arg.to_string();
-        if array.as_ref().is_some_and(|a| *a != arg) {
-            return Err(unsupported(
-                "_pg_expandarray over two different arrays in one select list",
-            ));
-        }
-        array = Some(arg);
-        let text = match field.as_deref() {
-            Some("n") => format!("({ALIAS}.key + 1)"),
-            Some("x") => format!("{ALIAS}.value"),
-            Some(other) => return Err(unsupported(&format!("_pg_expandarray field {other}"))),
-            None => format!("json_object('x', {ALIAS}.value, 'n', {ALIAS}.key + 1)"),
-        };
-        *expr = parse_expr(&text)?;
-    }
-    if let Some(array) = array {
-        let relation = parse_table_factor(&format!(
-            "json_each(graftgres_array_json({array})) AS {ALIAS}"
-        ))?;
-        select.from.push(TableWithJoins {
-            relation,
-            joins: Vec::new(),
-        });
-    }
-    Ok(())
-}
-
 /// `pg_class` -> `pg_catalog.pg_class`; `information_schema.x` stays.
 fn qualify_catalog_relation(relation: &mut ObjectName) {
     if relation.0.len() == 1 {
@@ -387,6 +327,11 @@ fn reg_cast(inner: &Expr, data_type: &DataType) -> PgResult<Option<Expr>> {
         },
         _ => None,
     };
+    // Text (a parameter, a cast to text) is read as a name, as Postgres's
+    // input function does; any other value is taken to be an OID.
+    let text_input = literal.is_some()
+        || matches!(inner, Expr::Value(v) if matches!(v.value, Value::Placeholder(_)))
+        || matches!(inner, Expr::Cast { data_type, .. } if matches!(data_type, DataType::Text | DataType::Varchar(_)));
     let text = match (target.as_str(), literal) {
         ("oid" | "regrole", _) => format!("CAST({inner} AS BIGINT)"),
         ("regclass" | "regtype" | "regnamespace" | "regproc" | "regprocedure", Some(s))
@@ -394,10 +339,7 @@ fn reg_cast(inner: &Expr, data_type: &DataType) -> PgResult<Option<Expr>> {
         {
             s.trim().to_owned()
         }
-        ("regclass", Some(s)) => format!(
-            "(SELECT oid FROM pg_catalog.pg_class WHERE relname = {} ORDER BY relnamespace DESC LIMIT 1)",
-            quote_literal(&object_name(&s))
-        ),
+        ("regclass", _) if text_input => format!("regclassin({inner})"),
         ("regtype", Some(s)) => format!(
             "(SELECT oid FROM pg_catalog.pg_type WHERE typname = {0} OR format_type(oid, NULL) = {0} LIMIT 1)",
             quote_literal(&object_name(&s))
@@ -434,8 +376,9 @@ fn in_array(left: &Expr, right: &Expr, negated: bool) -> PgResult<Expr> {
             format!("{left} {not}IN ({})", items.join(", "))
         }
         Expr::Subquery(query) => format!("{left} {not}IN ({query})"),
-        other => {
-            format!("{left} {not}IN (SELECT value FROM json_each(graftgres_array_json({other})))")
+        // The cast stays: it types a parameter (`$1::oid[]`).
+        _ => {
+            format!("{left} {not}IN (SELECT value FROM json_each(graftgres_array_json({right})))")
         }
     };
     parse_expr(&text)
@@ -483,14 +426,7 @@ fn field_access(root: &Expr, chain: &[AccessExpr]) -> PgResult<Option<Expr>> {
         }
         AccessExpr::Dot(Expr::Identifier(field)) => {
             let field = field.value.to_lowercase();
-            match unnest(root) {
-                Expr::Function(f) if last_name(&f.name) == "_pg_expandarray" => {
-                    let args = f.args.to_string();
-                    let column = if field == "n" { "key + 1" } else { "value" };
-                    format!("(SELECT {column} FROM json_each(graftgres_array_json{args}) LIMIT 1)")
-                }
-                other => format!("json_extract({other}, '$.{field}')"),
-            }
+            format!("json_extract({}, '$.{field}')", unnest(root))
         }
         _ => return Ok(None),
     };
@@ -580,8 +516,8 @@ mod tests {
     #[test]
     fn reg_casts() {
         assert_eq!(
-            rewritten("SELECT 't'::regclass, '16385'::pg_catalog.regclass"),
-            "SELECT (SELECT oid FROM pg_catalog.pg_class WHERE relname = 't' ORDER BY relnamespace DESC LIMIT 1), 16385"
+            rewritten("SELECT 't'::regclass, '16385'::pg_catalog.regclass, CAST($1 AS REGCLASS)"),
+            "SELECT regclassin('t'), 16385, regclassin($1)"
         );
         assert_eq!(
             rewritten("SELECT conrelid::pg_catalog.regclass FROM pg_constraint"),
@@ -598,6 +534,12 @@ mod tests {
         assert_eq!(
             rewritten("SELECT prattrs[s]"),
             "SELECT graftgres_subscript(prattrs, s)"
+        );
+        assert_eq!(
+            rewritten("SELECT (information_schema._pg_expandarray(i.indkey)).n FROM pg_index i"),
+            "SELECT json_extract(json_object('x', unnest(i.indkey), 'n', \
+             generate_subscripts(i.indkey, 1) - array_lower(i.indkey, 1) + 1), '$.n') \
+             FROM pg_catalog.pg_index i"
         );
         assert_eq!(
             rewritten("SELECT current_user, pg_catalog.current_schema()"),

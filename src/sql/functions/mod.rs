@@ -6,6 +6,7 @@
 //! per family.
 
 pub mod aggregate;
+pub mod array;
 pub mod datetime;
 pub mod format;
 pub mod json;
@@ -66,6 +67,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     format::register(conn, flags)?;
     json::register(conn, flags)?;
     aggregate::register(conn, flags)?;
+    array::register(conn, flags)?;
     conn.create_scalar_function("format_type", 2, flags, |ctx| {
         let oid: Option<i64> = ctx
             .get::<Option<String>>(0)?

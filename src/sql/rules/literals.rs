@@ -1,10 +1,11 @@
 //! Literals: `$n` -> `?n`, `E'...'` and `$$...$$` -> plain strings, typed
-//! strings (`date '...'`, `timestamp '...'`) -> canonical ISO text, and
-//! interval literals -> Postgres's interval text.
+//! strings (`date '...'`, `timestamp '...'`) -> canonical ISO text,
+//! interval literals -> Postgres's interval text, and `ARRAY[...]` -> the
+//! array literal's text (`pg_array`), which is how SQLite holds arrays.
 
 use sqlparser::ast::{DataType, Expr, Value};
 
-use super::string;
+use super::{call, string};
 use crate::sql::functions::datetime::{Interval, format_timestamp, parse_timestamp};
 use crate::sql::types::placeholder_index;
 
@@ -15,6 +16,12 @@ pub fn numbered_placeholder(expr: &mut Expr, count: &mut usize) {
     {
         *count = (*count).max(index + 1);
         v.value = Value::Placeholder(format!("?{}", index + 1));
+    }
+}
+
+pub fn array_constructor(expr: &mut Expr) {
+    if let Expr::Array(array) = expr {
+        *expr = call("pg_array", std::mem::take(&mut array.elem));
     }
 }
 

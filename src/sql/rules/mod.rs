@@ -1,17 +1,18 @@
 //! The rewrite rules from Postgres SQL to SQLite SQL, one module per concern,
 //! run in one mutable visit of the AST ([`apply`]).
 //!
-//! Structural rules (LATERAL, DISTINCT ON, generate_series, ANY/ALL over
-//! subqueries, FETCH/OFFSET, NULLS ordering) run when the visit enters a
-//! node, so the nodes they build are visited (and translated) in turn;
-//! expression rules run when the visit leaves a node, on already translated
-//! children.
+//! Structural rules (LATERAL, DISTINCT ON, generate_series, set-returning
+//! functions in select lists, ANY/ALL over subqueries, FETCH/OFFSET, NULLS
+//! ordering) run when the visit enters a node, so the nodes they build are
+//! visited (and translated) in turn; expression rules run when the visit
+//! leaves a node, on already translated children.
 
 mod aggregate_distinct;
 mod any_all;
 mod casts;
 mod distinct_on;
 mod functions;
+mod identifiers;
 pub(crate) mod lateral;
 mod literals;
 mod numeric;
@@ -19,6 +20,7 @@ mod operators;
 mod ordering;
 mod relations;
 mod series;
+mod set_returning;
 
 use std::ops::ControlFlow;
 
@@ -88,8 +90,11 @@ impl VisitorMut for Rules {
         let result = lateral::rewrite(query, &mut self.lateral_names);
         self.check(result)?;
         series::select_list_series(query);
+        let result = set_returning::expand(query);
+        self.check(result)?;
         let result = distinct_on::rewrite(query);
         self.check(result)?;
+        identifiers::aliases(query);
         ordering::fetch_to_limit(query);
         ordering::nulls_like_postgres(query);
         if top {
@@ -111,6 +116,7 @@ impl VisitorMut for Rules {
     fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
         let result = relations::refuse_lateral(factor);
         self.check(result)?;
+        identifiers::table_alias(factor);
         series::table_function(factor);
         relations::derived_column_aliases(factor);
         ControlFlow::Continue(())
@@ -122,8 +128,10 @@ impl VisitorMut for Rules {
     }
 
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        identifiers::references(expr);
         literals::numbered_placeholder(expr, &mut self.param_count);
         literals::strings(expr);
+        literals::array_constructor(expr);
         casts::to_sqlite(expr);
         let result = operators::rewrite(expr);
         self.check(result)?;

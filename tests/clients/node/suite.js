@@ -50,6 +50,20 @@ async function main() {
     assert.ok(orders > 0);
     ok('row mode');
 
+    // Arrays: array_agg results (pg parses int8[] items as strings, as it
+    // does int8), a JS array parameter, set-returning functions.
+    res = await client.query(
+      'SELECT array_agg(id ORDER BY id) AS ids, array_agg(vip ORDER BY id) AS vips FROM customers WHERE id <= 3');
+    assert.deepEqual(res.rows[0].ids, ['1', '2', '3']);
+    assert.equal(res.fields[0].dataTypeID, 1016);
+    const vips = (await client.query('SELECT vip FROM customers WHERE id <= 3 ORDER BY id')).rows.map((r) => r.vip);
+    assert.deepEqual(res.rows[0].vips, vips);
+    res = await client.query('SELECT count(*) AS n FROM customers WHERE id = ANY($1)', [[1, 3, 99999]]);
+    assert.equal(res.rows[0].n, '2');
+    res = await client.query("SELECT unnest('{x,y}'::text[]) AS t, generate_series(1, 3) AS n");
+    assert.deepEqual(res.rows, [{ t: 'x', n: 1 }, { t: 'y', n: 2 }, { t: null, n: 3 }]);
+    ok('arrays');
+
     // Errors: codes, and the connection stays usable.
     await assert.rejects(client.query('SELECT nope FROM customers'), (err) => err.code === '42703');
     await assert.rejects(client.query('UPDATE customers SET name = $1', ['x']), (err) => err.code === '25006');

@@ -1,0 +1,23 @@
+-- Arrays, and set-returning functions in a select list: one row per element, several zipped to the longest, expanded after grouping.
+SELECT unnest(ARRAY[3, 1, 2]);
+SELECT unnest(ARRAY['a', 'b c', NULL]) AS x;
+SELECT unnest('{1,2}'::int8[]) AS n;
+SELECT unnest(ARRAY[]::int[]);
+SELECT id, unnest(NULL::int[]) FROM people WHERE id < 3;
+SELECT id, unnest(ARRAY[id, id * 10]) AS v FROM people WHERE id < 4 ORDER BY id, v;
+SELECT unnest(ARRAY[1, 2, 3]) AS a, unnest(ARRAY['x', 'y']) AS b;
+SELECT generate_subscripts(ARRAY['a', 'b', 'c'], 1) AS i, unnest(ARRAY['a', 'b', 'c']) AS v;
+SELECT generate_subscripts(ARRAY[5, 6], 1, true);
+SELECT id, generate_series(1, id) AS n FROM people WHERE id <= 3 ORDER BY id, n;
+SELECT id, unnest(ARRAY[id]) + 1 FROM people WHERE id < 3 ORDER BY 1;
+SELECT count(*) FROM (SELECT unnest(ARRAY[1, 2, 3]) AS x FROM people) s;
+SELECT city, unnest(array_agg(id ORDER BY id)) AS id FROM people WHERE id < 10 GROUP BY city ORDER BY city, id;
+SELECT status, count(*), unnest(ARRAY[1, 2]) AS k FROM orders GROUP BY status ORDER BY status, k;
+SELECT DISTINCT unnest(ARRAY[2, 1, 2]) AS x ORDER BY x;
+SELECT unnest(ARRAY[1, 2, 3]) AS x ORDER BY x DESC LIMIT 2;
+SELECT id FROM people WHERE id < 3 UNION ALL SELECT unnest(ARRAY[10, 11]) ORDER BY 1;
+SELECT array_length(ARRAY[1, 2, 3], 1), array_lower(ARRAY[1, 2], 1), array_upper(ARRAY[1, 2], 1), cardinality(ARRAY['a']);
+SELECT array_to_string(ARRAY['a', NULL, 'c'], ','), array_to_string(ARRAY['a', NULL, 'c'], ',', '*');
+SELECT ARRAY[1, 2, 3], ARRAY['a', 'b c'];
+SELECT array_agg(active ORDER BY id) FROM people WHERE id < 6;
+SELECT id FROM people WHERE id = ANY('{2,4}'::int8[]) ORDER BY id;
