@@ -38,3 +38,34 @@ SELECT abs(-9223372036854775807);
 SELECT id, age % 2 = 0 AS even FROM people ORDER BY id;
 SELECT 2 + 3 * 4, (2 + 3) * 4, 2 ^ 3 ^ 2;
 SELECT @ -5, |/ 25.0;
+-- Errors Postgres raises where SQLite would answer NULL: same SQLSTATE.
+-- error
+SELECT 7 / 0;
+-- error
+SELECT id, age / (age - age) FROM people ORDER BY id;
+-- error
+SELECT 7 % 0;
+-- error
+SELECT mod(id, 0) FROM people;
+-- error
+SELECT score / 0 FROM people;
+-- error
+SELECT 1.5::float8 / 0;
+-- error
+SELECT 7.0 / 0;
+-- error
+SELECT (-9223372036854775807 - 1) / -1;
+SELECT id, age / nullif(age - age, 0), age % nullif(id, id) FROM people ORDER BY id;
+SELECT id, 100 / id, 100 % id, id / 2.5, score / id FROM people ORDER BY id;
+-- error
+SELECT 'abc'::int;
+-- error
+SELECT 'abc'::numeric;
+-- error
+SELECT '1.5x'::float8;
+-- error
+SELECT name::int FROM people;
+-- error
+SELECT name::numeric(10, 2) FROM people;
+-- error
+SELECT 99999::numeric(4, 2);

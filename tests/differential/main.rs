@@ -6,6 +6,9 @@
 //! Query files hold one statement per entry, ended by `;` at the end of a
 //! line. A `-- unsupported` comment line before an entry declares that
 //! graftgres must refuse it with SQLSTATE 0A000 (Postgres must still run it).
+//! A `-- error` line declares that Postgres refuses the entry (division by
+//! zero, a bad cast): graftgres must refuse it with the same SQLSTATE. Any
+//! other entry Postgres refuses is a mistake in the suite, and fails it.
 //! A `-- mismatch: why` line declares a known gap: the entry is run, counted
 //! and listed apart, and the suite fails if it starts to match (so the marker
 //! is removed when the gap is fixed) or if any other entry differs.
@@ -39,6 +42,8 @@ struct Entry {
     line: usize,
     sql: String,
     unsupported: bool,
+    /// Postgres answers an error, which graftgres must match (`-- error`).
+    error: bool,
     /// Why graftgres is known to answer differently (`-- mismatch:`).
     known_gap: Option<String>,
 }
@@ -55,7 +60,7 @@ fn entries() -> Vec<Entry> {
     for path in files {
         let text = std::fs::read_to_string(&path).unwrap();
         let file = path.file_name().unwrap().to_string_lossy().into_owned();
-        let (mut sql, mut start, mut unsupported) = (String::new(), 0, false);
+        let (mut sql, mut start, mut unsupported, mut error) = (String::new(), 0, false, false);
         let mut known_gap = None;
         for (i, line) in text.lines().enumerate() {
             let trimmed = line.trim();
@@ -65,6 +70,7 @@ fn entries() -> Vec<Entry> {
                 }
                 if let Some(comment) = trimmed.strip_prefix("--") {
                     unsupported |= comment.trim().starts_with("unsupported");
+                    error |= comment.trim().starts_with("error");
                     if let Some(why) = comment.trim().strip_prefix("mismatch:") {
                         known_gap = Some(why.trim().to_owned());
                     }
@@ -81,10 +87,12 @@ fn entries() -> Vec<Entry> {
                     line: start,
                     sql: text,
                     unsupported,
+                    error,
                     known_gap: known_gap.take(),
                 });
                 sql.clear();
                 unsupported = false;
+                error = false;
             }
         }
         assert!(sql.trim().is_empty(), "{file}: last entry has no `;`");
@@ -331,9 +339,14 @@ async fn graftgres_answers_as_postgres_does() {
         let expected = answer(&reference, &entry.sql).await;
         let got = answer(&graftgres, &entry.sql).await;
         let place = format!("{}:{}", entry.file, entry.line);
-        if let Answer::Error { .. } = expected {
+        if matches!(expected, Answer::Error { .. }) != entry.error {
+            let why = if entry.error {
+                "declared `-- error`, but PostgreSQL runs the query"
+            } else {
+                "PostgreSQL itself rejects the query"
+            };
             mismatched.push(format!(
-                "{place}: PostgreSQL itself rejects the query\n    {}\n    {}",
+                "{place}: {why}\n    {}\n    {}",
                 entry.sql,
                 show(&expected)
             ));
@@ -367,6 +380,7 @@ async fn graftgres_answers_as_postgres_does() {
                     a == b
                 }
             }
+            (Answer::Error { code, .. }, Answer::Error { code: got_code, .. }) => code == got_code,
             _ => false,
         };
         if let Some(why) = &entry.known_gap {

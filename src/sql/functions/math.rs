@@ -1,7 +1,9 @@
 //! Numeric functions: `ceil`, `floor`, `trunc`, `round(x, n)`, `power`,
 //! `sqrt`, `exp`, `ln`, `log`, `mod`, `div`, `sign`, `greatest`, `least`
-//! (NULLs ignored, as in Postgres), and the integer/boolean casts
-//! (`pg_to_int` rounds as Postgres does instead of truncating).
+//! (NULLs ignored, as in Postgres), the `/` and `%` operators (`pg_div`,
+//! `mod`: division by zero is an error, not SQLite's NULL), and the
+//! integer/boolean casts (`pg_to_int` rounds as Postgres does instead of
+//! truncating).
 
 use std::cmp::Ordering;
 
@@ -20,6 +22,71 @@ fn number(value: &Value) -> Option<f64> {
         Value::Text(t) => t.trim().parse().ok(),
         _ => None,
     }
+}
+
+/// A number as SQLite's arithmetic reads it: integers stay integers, text
+/// that spells a number becomes one.
+fn operand(value: Value) -> Option<Value> {
+    match value {
+        Value::Integer(_) | Value::Real(_) => Some(value),
+        Value::Text(t) => match t.trim().parse::<i64>() {
+            Ok(i) => Some(Value::Integer(i)),
+            Err(_) => t.trim().parse::<f64>().ok().map(Value::Real),
+        },
+        _ => None,
+    }
+}
+
+/// A cast to a number type (`type_name`, for the error): numbers pass, text
+/// must spell one (SQLite's CAST would make `'abc'` 0 and `'1.5x'` 1.5).
+fn to_number(value: Value, type_name: &str) -> rusqlite::Result<Value> {
+    match value {
+        Value::Blob(_) => Err(user_error(format!("cannot cast type bytea to {type_name}"))),
+        Value::Text(t) => operand(Value::Text(t.clone())).ok_or_else(|| {
+            user_error(format!(
+                "invalid input syntax for type {type_name}: \"{t}\""
+            ))
+        }),
+        other => Ok(other),
+    }
+}
+
+/// `a / b` as Postgres computes it: integers divide truncating toward zero,
+/// a zero divisor raises 22012 (SQLite answers NULL) and
+/// `-9223372036854775808 / -1` overflows (22003).
+fn divide(a: Value, b: Value) -> rusqlite::Result<Value> {
+    Ok(match (operand(a), operand(b)) {
+        (Some(Value::Integer(_)), Some(Value::Integer(0))) => {
+            return Err(range_error("division by zero"));
+        }
+        (Some(Value::Integer(x)), Some(Value::Integer(y))) => Value::Integer(
+            x.checked_div(y)
+                .ok_or_else(|| range_error("bigint out of range"))?,
+        ),
+        (Some(x), Some(y)) => match (number(&x), number(&y)) {
+            (_, Some(0.0)) => return Err(range_error("division by zero")),
+            (Some(x), Some(y)) => Value::Real(x / y),
+            _ => Value::Null,
+        },
+        _ => Value::Null,
+    })
+}
+
+/// `a % b` and `mod(a, b)`: the remainder with the dividend's sign; a zero
+/// divisor raises 22012.
+fn remainder(a: Value, b: Value) -> rusqlite::Result<Value> {
+    Ok(match (operand(a), operand(b)) {
+        (Some(Value::Integer(_)), Some(Value::Integer(0))) => {
+            return Err(range_error("division by zero"));
+        }
+        (Some(Value::Integer(x)), Some(Value::Integer(y))) => Value::Integer(x.wrapping_rem(y)),
+        (Some(x), Some(y)) => match (number(&x), number(&y)) {
+            (_, Some(0.0)) => return Err(range_error("division by zero")),
+            (Some(x), Some(y)) => Value::Real(x % y),
+            _ => Value::Null,
+        },
+        _ => Value::Null,
+    })
 }
 
 /// Applies `f` to a float argument; integers stay integers when `f` keeps them whole.
@@ -114,16 +181,8 @@ pub(super) fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Res
     conn.create_scalar_function("log", 1, flags, |ctx| {
         Ok(number(&arg(ctx, 0)).map(f64::log10))
     })?;
-    conn.create_scalar_function("mod", 2, flags, |ctx| {
-        Ok(match (arg(ctx, 0), arg(ctx, 1)) {
-            (Value::Integer(_), Value::Integer(0)) => return Err(range_error("division by zero")),
-            (Value::Integer(a), Value::Integer(b)) => Value::Integer(a.wrapping_rem(b)),
-            (a, b) => match (number(&a), number(&b)) {
-                (Some(x), Some(y)) => Value::Real(x % y),
-                _ => Value::Null,
-            },
-        })
-    })?;
+    conn.create_scalar_function("mod", 2, flags, |ctx| remainder(arg(ctx, 0), arg(ctx, 1)))?;
+    conn.create_scalar_function("pg_div", 2, flags, |ctx| divide(arg(ctx, 0), arg(ctx, 1)))?;
     conn.create_scalar_function("div", 2, flags, |ctx| {
         Ok(match (number(&arg(ctx, 0)), number(&arg(ctx, 1))) {
             (Some(_), Some(0.0)) => return Err(range_error("division by zero")),
@@ -182,6 +241,15 @@ pub(super) fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Res
             Value::Blob(_) => return Err(user_error("cannot cast bytea to integer")),
         })
     })?;
+    conn.create_scalar_function("pg_to_float", 1, flags, |ctx| {
+        to_number(arg(ctx, 0), "double precision").map(|v| match v {
+            Value::Integer(i) => Value::Real(i as f64),
+            other => other,
+        })
+    })?;
+    conn.create_scalar_function("pg_to_numeric", 1, flags, |ctx| {
+        to_number(arg(ctx, 0), "numeric")
+    })?;
     conn.create_scalar_function("pg_to_bool", 1, flags, |ctx| {
         Ok(match arg(ctx, 0) {
             Value::Null => None,
@@ -217,6 +285,37 @@ mod tests {
         assert_eq!(
             compare(&Value::Text("a".into()), &Value::Text("B".into())),
             Ordering::Greater
+        );
+    }
+
+    #[test]
+    fn division_raises_as_postgres_does() {
+        let int = Value::Integer;
+        assert_eq!(divide(int(-7), int(2)).unwrap(), int(-3));
+        assert_eq!(remainder(int(-7), int(3)).unwrap(), int(-1));
+        assert_eq!(divide(Value::Real(1.0), int(4)).unwrap(), Value::Real(0.25));
+        assert_eq!(divide(Value::Text("9".into()), int(2)).unwrap(), int(4));
+        assert_eq!(divide(Value::Null, int(0)).unwrap(), Value::Null);
+        for err in [
+            divide(int(7), int(0)),
+            divide(Value::Real(7.5), Value::Real(0.0)),
+            remainder(int(7), int(0)),
+        ] {
+            assert_eq!(err.unwrap_err().to_string(), "division by zero");
+        }
+        assert_eq!(
+            to_number(Value::Text(" 2 ".into()), "numeric").unwrap(),
+            int(2)
+        );
+        assert_eq!(
+            to_number(Value::Text("1.5x".into()), "numeric")
+                .unwrap_err()
+                .to_string(),
+            "invalid input syntax for type numeric: \"1.5x\""
+        );
+        assert_eq!(
+            divide(int(i64::MIN), int(-1)).unwrap_err().to_string(),
+            "bigint out of range"
         );
     }
 }

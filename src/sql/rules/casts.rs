@@ -33,6 +33,7 @@ fn numeric_literal(expr: &Expr) -> bool {
         Expr::Value(v) => matches!(v.value, Value::Number(..)),
         Expr::Nested(inner) | Expr::UnaryOp { expr: inner, .. } => numeric_literal(inner),
         Expr::Cast { data_type, .. } => matches!(data_type, DataType::Numeric(_)),
+        Expr::Function(f) => super::function_name(f) == "pg_to_numeric",
         _ => false,
     }
 }
@@ -70,8 +71,15 @@ pub fn to_sqlite(expr: &mut Expr) {
         Type::DATE => call("pg_to_date", vec![inner_expr]),
         Type::TIMESTAMP | Type::TIMESTAMPTZ => call("pg_to_timestamp", vec![inner_expr]),
         Type::INTERVAL => call("pg_interval", vec![inner_expr]),
-        Type::FLOAT4 | Type::FLOAT8 => sqlite_cast(DataType::Real, inner_expr),
-        Type::NUMERIC => sqlite_cast(DataType::Numeric(ExactNumberInfo::None), inner_expr),
+        // Numbers convert as SQLite does; anything else (text) must spell one.
+        Type::FLOAT4 | Type::FLOAT8 if numeric_literal(&inner_expr) => {
+            sqlite_cast(DataType::Real, inner_expr)
+        }
+        Type::FLOAT4 | Type::FLOAT8 => call("pg_to_float", vec![inner_expr]),
+        Type::NUMERIC if numeric_literal(&inner_expr) => {
+            sqlite_cast(DataType::Numeric(ExactNumberInfo::None), inner_expr)
+        }
+        Type::NUMERIC => call("pg_to_numeric", vec![inner_expr]),
         Type::BYTEA => sqlite_cast(DataType::Blob(None), inner_expr),
         Type::JSON | Type::JSONB => inner_expr,
         _ => call("pg_to_text", vec![inner_expr]),
@@ -86,11 +94,11 @@ mod tests {
     fn casts_keep_postgres_semantics() {
         assert_eq!(
             translate("SELECT a::int8, b::text, c::float8, 1.5::int").unwrap(),
-            "SELECT pg_to_int(a, 1), pg_to_text(b), CAST(c AS REAL), pg_to_int(1.5, 0)"
+            "SELECT pg_to_int(a, 1), pg_to_text(b), pg_to_float(c), pg_to_int(1.5, 0)"
         );
         assert_eq!(
             translate("SELECT CAST(a AS numeric(10,2))").unwrap(),
-            "SELECT CAST(a AS NUMERIC)"
+            "SELECT pg_to_numeric(a)"
         );
         assert_eq!(
             translate("SELECT d::date, b::bool").unwrap(),

@@ -1,8 +1,9 @@
 //! Operators SQLite lacks or reads differently: LIKE/ILIKE (case-sensitive,
 //! Unicode), regex matches (`~`, `~*`, `!~`, `!~*`), SIMILAR TO, `^`, `|/`,
-//! `@`, JSON `->`/`->>`/`#>`/`#>>`/`@>`, and `+`/`-` on dates, timestamps
+//! `@`, JSON `->`/`->>`/`#>`/`#>>`/`@>`, `+`/`-` on dates, timestamps
 //! and intervals (`pg_add`/`pg_sub`, which also do integer arithmetic with
-//! Postgres's overflow error).
+//! Postgres's overflow error), and `/`/`%` by anything but a non-zero
+//! literal (`pg_div`/`mod`, which raise Postgres's division by zero).
 
 use sqlparser::ast::{BinaryOperator, Expr, UnaryOperator, Value};
 
@@ -23,9 +24,32 @@ fn plainly_numeric(expr: &Expr) -> bool {
         }
         Expr::Function(f) => matches!(
             super::function_name(f).as_str(),
-            "count" | "length" | "pg_to_int" | "sum" | "row_number" | "rank" | "dense_rank"
+            "count"
+                | "length"
+                | "pg_to_int"
+                | "pg_div"
+                | "pg_to_float"
+                | "pg_to_numeric"
+                | "mod"
+                | "sum"
+                | "row_number"
+                | "rank"
+                | "dense_rank"
         ),
         Expr::Cast { .. } => true,
+        _ => false,
+    }
+}
+
+/// Whether an expression is a number literal other than zero: dividing by
+/// one cannot fail, so SQLite's own `/` and `%` serve.
+fn nonzero_number(expr: &Expr) -> bool {
+    match expr {
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => n.parse::<f64>().is_ok_and(|x| x != 0.0),
+            _ => false,
+        },
+        Expr::Nested(inner) => nonzero_number(inner),
         _ => false,
     }
 }
@@ -98,6 +122,8 @@ fn binary(left: Expr, op: BinaryOperator, right: Expr) -> Expr {
         B::Minus if !(plainly_numeric(&left) && plainly_numeric(&right)) => {
             call("pg_sub", vec![left, right])
         }
+        B::Divide if !nonzero_number(&right) => call("pg_div", vec![left, right]),
+        B::Modulo if !nonzero_number(&right) => call("mod", vec![left, right]),
         op => Expr::BinaryOp {
             left: Box::new(left),
             op,
@@ -127,6 +153,10 @@ mod tests {
         assert_eq!(
             translate("SELECT d + interval '1 day', 1 + 2, a - 1").unwrap(),
             "SELECT pg_add(d, '1 day'), 1 + 2, pg_sub(a, 1)"
+        );
+        assert_eq!(
+            translate("SELECT a / 2, a / b + 1, a % 0.0, 7 % (3)").unwrap(),
+            "SELECT a / 2, pg_div(a, b) + 1, mod(a, 0.0), 7 % (3)"
         );
     }
 }
