@@ -132,8 +132,13 @@ pub async fn serve(
         let acceptor = acceptor.clone();
         tokio::spawn(async move {
             tracing::debug!(%peer, "connection");
-            if let Err(err) = pgwire::tokio::process_socket(socket, acceptor, handlers).await {
-                tracing::debug!(%peer, %err, "connection ended with an error");
+            // A task of its own, so a panic in pgwire's decoder (it has one
+            // for a message length under 4) ends this connection, logged.
+            let session = tokio::spawn(pgwire::tokio::process_socket(socket, acceptor, handlers));
+            match session.await {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => tracing::debug!(%peer, %err, "connection ended with an error"),
+                Err(err) => tracing::warn!(%peer, %err, "connection dropped: its task failed"),
             }
         });
     }
