@@ -8,5 +8,6 @@
 
 mod import;
 pub mod pack;
+mod watch;
 
-pub use import::{ImportReport, import, sync};
+pub use import::{ImportReport, Importer, import, sync};

@@ -265,6 +265,20 @@ pub fn import(data_dir: &Path, file: &Path, volume: &str) -> Run {
     out
 }
 
+/// `graftgres sync FILE --volume VOLUME --data-dir DATA --interval-ms MS`,
+/// running until dropped.
+pub fn start_sync(data_dir: &Path, file: &Path, volume: &str, interval_ms: u64) -> Background {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("sync")
+        .arg(file)
+        .args(["--volume", volume])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--interval-ms")
+        .arg(interval_ms.to_string());
+    Background::spawn(cmd)
+}
+
 /// How to start `graftgres serve`.
 #[derive(Default)]
 pub struct ServeOptions<'a> {
@@ -277,12 +291,14 @@ pub struct ServeOptions<'a> {
     pub cwd: Option<&'a Path>,
 }
 
-/// A running `graftgres serve`, killed on drop. Its stdout/stderr are drained
-/// by threads; the last lines are kept and printed if the test fails.
-pub struct Server {
+/// A long-running child process, killed on drop. Its stdout/stderr are
+/// drained by threads; the last lines are kept (printed if the test fails),
+/// and stdout lines are also handed to [`Background::wait_for_line`].
+pub struct Background {
     child: Arc<Mutex<Child>>,
-    pub port: u16,
+    what: String,
     log: Arc<Mutex<VecDeque<String>>>,
+    stdout: Mutex<mpsc::Receiver<String>>,
 }
 
 const KEPT_LOG_LINES: usize = 400;
@@ -293,6 +309,142 @@ fn keep(log: &Mutex<VecDeque<String>>, line: String) {
         log.pop_front();
     }
     log.push_back(line);
+}
+
+impl Background {
+    /// Starts `cmd` (stdin closed); it is killed after [`SERVER_WATCHDOG`]
+    /// if still running, so that a hang fails its test instead of the suite.
+    pub fn spawn(mut cmd: Command) -> Background {
+        let what = format!("{cmd:?}");
+        let mut child = spawn_piped(&mut cmd, &what);
+        let log = Arc::new(Mutex::new(VecDeque::new()));
+        let stderr = child.stderr.take().unwrap();
+        let stderr_log = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                keep(&stderr_log, format!("[stderr] {line}"));
+            }
+        });
+        let stdout = child.stdout.take().unwrap();
+        let stdout_log = log.clone();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line.clone());
+                keep(&stdout_log, format!("[stdout] {line}"));
+            }
+        });
+        let child = Arc::new(Mutex::new(child));
+        let watchdog = Arc::downgrade(&child);
+        std::thread::spawn(move || {
+            std::thread::sleep(SERVER_WATCHDOG);
+            if let Some(child) = watchdog.upgrade() {
+                eprintln!(
+                    "watchdog: killing a graftgres process still running after {SERVER_WATCHDOG:?}"
+                );
+                let _ = child.lock().unwrap_or_else(|e| e.into_inner()).kill();
+            }
+        });
+        Background {
+            child,
+            what,
+            log,
+            stdout: Mutex::new(rx),
+        }
+    }
+
+    /// The rest of the first stdout line (not seen by an earlier call) that
+    /// starts with `prefix`; panics, with the log, if the process exits or
+    /// `timeout` passes first.
+    pub fn wait_for_line(&self, prefix: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        let lines = self.stdout.lock().unwrap();
+        loop {
+            match lines.recv_timeout(Duration::from_millis(100)) {
+                Ok(line) => {
+                    if let Some(rest) = line.strip_prefix(prefix) {
+                        return rest.to_owned();
+                    }
+                }
+                Err(_) if Instant::now() > deadline => {
+                    let _ = self.child.lock().unwrap().kill();
+                    panic!(
+                        "{} printed no `{prefix}` line within {timeout:?}\n{}",
+                        self.what,
+                        self.log()
+                    );
+                }
+                Err(_) => {
+                    if let Some(status) = self.exit_status() {
+                        std::thread::sleep(Duration::from_millis(200)); // let the log drain
+                        panic!(
+                            "{} exited with {status} before printing `{prefix}`\n{}",
+                            self.what,
+                            self.log()
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// Its exit status, if it has exited.
+    pub fn exit_status(&self) -> Option<ExitStatus> {
+        self.child.lock().unwrap().try_wait().unwrap()
+    }
+
+    /// Waits up to `timeout` for it to exit; `None` if it is still running.
+    pub fn wait_exit(&self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.exit_status() {
+                std::thread::sleep(Duration::from_millis(200)); // let the log drain
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Whether it is still running.
+    pub fn is_running(&self) -> bool {
+        self.exit_status().is_none()
+    }
+
+    /// The last lines it printed.
+    pub fn log(&self) -> String {
+        dump(&self.what, &self.log)
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = child.kill();
+        let _ = child.wait();
+        drop(child);
+        if std::thread::panicking() {
+            eprintln!("{}", self.log());
+        }
+    }
+}
+
+fn dump(what: &str, log: &Mutex<VecDeque<String>>) -> String {
+    let log = log.lock().unwrap_or_else(|e| e.into_inner());
+    let mut text = format!("--- output of {what} (last lines) ---\n");
+    for line in log.iter() {
+        text.push_str(line);
+        text.push('\n');
+    }
+    text
+}
+
+/// A running `graftgres serve`, killed on drop.
+pub struct Server {
+    process: Background,
+    pub port: u16,
 }
 
 impl Server {
@@ -320,55 +472,9 @@ impl Server {
         if let Some(cwd) = options.cwd {
             cmd.current_dir(cwd);
         }
-        let what = format!("{cmd:?}");
-        let mut child = spawn_piped(&mut cmd, &what);
-        let log = Arc::new(Mutex::new(VecDeque::new()));
-
-        let stderr = child.stderr.take().unwrap();
-        let stderr_log = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                keep(&stderr_log, format!("[stderr] {line}"));
-            }
-        });
-        let stdout = child.stdout.take().unwrap();
-        let stdout_log = log.clone();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(addr) = line.strip_prefix("graftgres listening on ")
-                    && let Some(tx) = tx.take()
-                {
-                    let _ = tx.send(addr.trim().to_owned());
-                }
-                keep(&stdout_log, format!("[stdout] {line}"));
-            }
-        });
-
-        let child = Arc::new(Mutex::new(child));
-        let deadline = Instant::now() + STARTUP_TIMEOUT;
-        let addr = loop {
-            match rx.recv_timeout(Duration::from_millis(100)) {
-                Ok(addr) => break addr,
-                Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() < deadline => {
-                    if let Some(status) = child.lock().unwrap().try_wait().unwrap() {
-                        std::thread::sleep(Duration::from_millis(200)); // let the log drain
-                        panic!(
-                            "{what} exited with {status} before listening\n{}",
-                            dump(&log)
-                        );
-                    }
-                }
-                Err(_) => {
-                    let _ = child.lock().unwrap().kill();
-                    panic!(
-                        "{what} printed no `graftgres listening on` line within {STARTUP_TIMEOUT:?}\n{}",
-                        dump(&log)
-                    );
-                }
-            }
-        };
+        let process = Background::spawn(cmd);
+        let addr = process.wait_for_line("graftgres listening on ", STARTUP_TIMEOUT);
+        let addr = addr.trim();
         assert!(
             addr.starts_with("127.0.0.1:"),
             "listening line names {addr:?}, expected 127.0.0.1:PORT"
@@ -377,23 +483,12 @@ impl Server {
             .parse()
             .unwrap_or_else(|e| panic!("bad port in listening line {addr:?}: {e}"));
         assert_ne!(port, 0, "the listening line must give the real port");
-
-        let watchdog = Arc::downgrade(&child);
-        std::thread::spawn(move || {
-            std::thread::sleep(SERVER_WATCHDOG);
-            if let Some(child) = watchdog.upgrade() {
-                eprintln!(
-                    "watchdog: killing a graftgres server still running after {SERVER_WATCHDOG:?}"
-                );
-                let _ = child.lock().unwrap_or_else(|e| e.into_inner()).kill();
-            }
-        });
-        Server { child, port, log }
+        Server { process, port }
     }
 
     /// The last lines the server printed.
     pub fn log(&self) -> String {
-        dump(&self.log)
+        self.process.log()
     }
 
     /// A tokio-postgres connection (user `test`, no password) to `db`.
@@ -447,29 +542,7 @@ impl Server {
 
     /// Whether the server process is still running.
     pub fn is_running(&self) -> bool {
-        self.child.lock().unwrap().try_wait().unwrap().is_none()
-    }
-}
-
-fn dump(log: &Mutex<VecDeque<String>>) -> String {
-    let log = log.lock().unwrap_or_else(|e| e.into_inner());
-    let mut text = String::from("--- graftgres serve output (last lines) ---\n");
-    for line in log.iter() {
-        text.push_str(line);
-        text.push('\n');
-    }
-    text
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = child.kill();
-        let _ = child.wait();
-        drop(child);
-        if std::thread::panicking() {
-            eprintln!("{}", self.log());
-        }
+        self.process.is_running()
     }
 }
 
