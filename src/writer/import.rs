@@ -47,7 +47,39 @@ pub fn import(
     name: &str,
     progress: bool,
 ) -> anyhow::Result<ImportReport> {
-    Importer::open(config, name)?.push(file, progress)
+    // The file is read first: one that is missing or not SQLite must not
+    // leave an empty volume behind.
+    let copy = FileCopy::take(file)?;
+    Importer::open(config, name)?.push_copy(copy, progress)
+}
+
+/// A consistent copy of a SQLite file in 4 KiB pages, read into memory.
+pub struct FileCopy {
+    data: Vec<u8>,
+    pages: u32,
+    started: Instant,
+}
+
+impl FileCopy {
+    /// Copies `file` (see [`consistent_copy`]) and reads the copy.
+    pub fn take(file: &Path) -> anyhow::Result<Self> {
+        let started = Instant::now();
+        let scratch = tempfile::Builder::new()
+            .prefix("graftgres-import")
+            .tempdir()?;
+        let copy = consistent_copy(file, &scratch.path().join("copy.sqlite"))?;
+        let data =
+            std::fs::read(&copy).with_context(|| format!("cannot read {}", copy.display()))?;
+        if data.len() % PAGE_SIZE != 0 {
+            bail!("{} is not a whole number of 4 KiB pages", file.display());
+        }
+        let pages = u32::try_from(data.len() / PAGE_SIZE).context("database too large")?;
+        Ok(Self {
+            data,
+            pages,
+            started,
+        })
+    }
 }
 
 /// The writer of one volume: the object store, the Graft runtime and the
@@ -94,20 +126,15 @@ impl Importer {
         })
     }
 
-    /// Pushes `file` as the volume's next commit (none if nothing changed).
-    pub fn push(&mut self, file: &Path, progress: bool) -> anyhow::Result<ImportReport> {
+    /// Pushes a copy of a file as the volume's next commit (none if nothing
+    /// changed).
+    pub fn push_copy(&mut self, copy: FileCopy, progress: bool) -> anyhow::Result<ImportReport> {
         let name = self.name.as_str();
-        let started = Instant::now();
-        let scratch = tempfile::Builder::new()
-            .prefix("graftgres-import")
-            .tempdir()?;
-        let copy = consistent_copy(file, &scratch.path().join("copy.sqlite"))?;
-        let data =
-            std::fs::read(&copy).with_context(|| format!("cannot read {}", copy.display()))?;
-        if data.len() % PAGE_SIZE != 0 {
-            bail!("{} is not a whole number of 4 KiB pages", file.display());
-        }
-        let pages = u32::try_from(data.len() / PAGE_SIZE).context("database too large")?;
+        let FileCopy {
+            data,
+            pages,
+            started,
+        } = copy;
         let copied = started.elapsed();
 
         // What was pushed last is the volume still, unless another writer
@@ -215,12 +242,22 @@ fn remote_lsn(graft: &Runtime, vid: &graft::core::VolumeId) -> anyhow::Result<u6
 /// until the file is gone or no longer a database (an error). A file that
 /// its writer has locked is tried again at the next look.
 pub fn sync(config: &Config, file: &Path, name: &str, every: Duration) -> anyhow::Result<()> {
-    let mut importer = Importer::open(config, name)?;
+    // Opened at the first good copy, so a file that is not SQLite creates
+    // no volume.
+    let mut importer: Option<Importer> = None;
     let mut watch = Watch::new(file);
     loop {
+        let mut push = || -> anyhow::Result<ImportReport> {
+            let copy = FileCopy::take(file)?;
+            let importer = match &mut importer {
+                Some(importer) => importer,
+                None => importer.insert(Importer::open(config, name)?),
+            };
+            importer.push_copy(copy, false)
+        };
         let pushed = watch
             .changed()
-            .and_then(|changed| changed.then(|| importer.push(file, false)).transpose());
+            .and_then(|changed| changed.then(&mut push).transpose());
         match pushed {
             Ok(None) => {}
             Ok(Some(report)) => {
