@@ -252,6 +252,32 @@ pub(crate) fn parse_query(sql: &str) -> Option<Box<Query>> {
     }
 }
 
+/// Whether `expr` has a node matching `test` outside its subqueries.
+pub(crate) fn contains(expr: &Expr, test: fn(&Expr) -> bool) -> bool {
+    struct Finder {
+        depth: usize,
+        test: fn(&Expr) -> bool,
+    }
+    impl sqlparser::ast::Visitor for Finder {
+        type Break = ();
+        fn pre_visit_query(&mut self, _: &Query) -> ControlFlow<()> {
+            self.depth += 1;
+            ControlFlow::Continue(())
+        }
+        fn post_visit_query(&mut self, _: &Query) -> ControlFlow<()> {
+            self.depth -= 1;
+            ControlFlow::Continue(())
+        }
+        fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
+            if self.depth == 0 && (self.test)(expr) {
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    sqlparser::ast::Visit::visit(expr, &mut Finder { depth: 0, test }).is_break()
+}
+
 #[cfg(test)]
 pub(crate) fn translate(sql: &str) -> PgResult<String> {
     use sqlparser::ast::Statement;

@@ -21,11 +21,11 @@ use std::ops::ControlFlow;
 use sqlparser::ast::{
     Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr, Ident,
     OrderByExpr, OrderByKind, Query, Select, SelectItem, SetExpr, TableAlias, TableFactor,
-    TableWithJoins, Value, Visit, VisitMut, Visitor, VisitorMut,
+    TableWithJoins, Value, VisitMut, VisitorMut,
 };
 
 use super::series::json_array;
-use super::{call, function_name, number, parse_query, string};
+use super::{call, contains, function_name, number, parse_query, string};
 use crate::error::{PgError, PgResult};
 
 /// The FROM item the calls read their elements from.
@@ -162,32 +162,6 @@ fn elements(function: &Function, args: &[&Expr]) -> PgResult<Expr> {
                 .ok_or_else(|| PgError::internal("set-returning rule: bad series"))?
         }
     })
-}
-
-/// Whether `expr` has a node matching `test` outside its subqueries.
-fn contains(expr: &Expr, test: fn(&Expr) -> bool) -> bool {
-    struct Finder {
-        depth: usize,
-        test: fn(&Expr) -> bool,
-    }
-    impl Visitor for Finder {
-        type Break = ();
-        fn pre_visit_query(&mut self, _: &Query) -> ControlFlow<()> {
-            self.depth += 1;
-            ControlFlow::Continue(())
-        }
-        fn post_visit_query(&mut self, _: &Query) -> ControlFlow<()> {
-            self.depth -= 1;
-            ControlFlow::Continue(())
-        }
-        fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
-            if self.depth == 0 && (self.test)(expr) {
-                return ControlFlow::Break(());
-            }
-            ControlFlow::Continue(())
-        }
-    }
-    expr.visit(&mut Finder { depth: 0, test }).is_break()
 }
 
 /// Replaces each call (outside subqueries) by its element of the row and

@@ -13,7 +13,7 @@ use sqlparser::ast::{
     BinaryOperator, CaseWhen, Distinct, Expr, FunctionArg, FunctionArgExpr, GroupByExpr, Ident,
     InTarget, ObjectName, ObjectNamePart, OrderByKind, Parens, Query, Select, SelectItem,
     SelectItemQualifiedWildcardKind, SetExpr, TableAlias, TableFactor, TableFunctionArgs, Value,
-    Values, Visit, visit_expressions,
+    Values, visit_expressions,
 };
 
 use super::super::{
@@ -199,40 +199,12 @@ const AGGREGATES: &[&str] = &[
 /// An aggregate call in `expr` itself, not in a subquery of it (nor a
 /// window function, which keeps the rows).
 fn has_aggregate(expr: &Expr) -> bool {
-    struct Finder {
-        found: bool,
-        /// Subqueries entered: their aggregates are their own.
-        depth: usize,
-    }
-    impl sqlparser::ast::Visitor for Finder {
-        type Break = ();
-        fn pre_visit_query(&mut self, _: &Query) -> ControlFlow<()> {
-            self.depth += 1;
-            ControlFlow::Continue(())
-        }
-        fn post_visit_query(&mut self, _: &Query) -> ControlFlow<()> {
-            self.depth -= 1;
-            ControlFlow::Continue(())
-        }
-        fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
-            if self.depth == 0
-                && let Expr::Function(f) = expr
-                && f.over.is_none()
-                && (AGGREGATES.contains(&function_name(f).as_str())
-                    || f.filter.is_some()
-                    || !f.within_group.is_empty())
-            {
-                self.found = true;
-            }
-            ControlFlow::Continue(())
-        }
-    }
-    let mut finder = Finder {
-        found: false,
-        depth: 0,
-    };
-    let _ = expr.visit(&mut finder);
-    finder.found
+    crate::sql::rules::contains(expr, |expr| {
+        matches!(expr, Expr::Function(f) if f.over.is_none()
+            && (AGGREGATES.contains(&function_name(f).as_str())
+                || f.filter.is_some()
+                || !f.within_group.is_empty()))
+    })
 }
 
 /// A window function in `expr` itself, computed over the subquery's rows.
