@@ -62,6 +62,8 @@ fn function_code(message: &str) -> Option<&'static str> {
         || (message.contains("malformed") && !message.contains("database disk image"))
     {
         sqlstate::INVALID_TEXT_REPRESENTATION
+    } else if message.contains("requested length too large") {
+        sqlstate::PROGRAM_LIMIT_EXCEEDED
     } else if message.contains("operator does not exist") {
         sqlstate::UNDEFINED_FUNCTION
     } else if message.starts_with("relation \"") && message.ends_with("does not exist") {

@@ -114,6 +114,14 @@ fn read(query: Box<Query>) -> PgResult<Command> {
     if let Some(command) = data_modifying(&query) {
         return Err(PgError::read_only(command));
     }
+    // Row locks are writes to a standby (SQLite would only see a syntax error).
+    if let Some(lock) = query.locks.first() {
+        let kind = match lock.lock_type {
+            sqlparser::ast::LockType::Share => "SELECT FOR SHARE",
+            sqlparser::ast::LockType::Update => "SELECT FOR UPDATE",
+        };
+        return Err(PgError::read_only(kind));
+    }
     let (sqlite, param_count) = translate::to_sqlite(&query)?;
     Ok(Command::Read(Arc::new(ReadQuery {
         exact: super::exact::may_be_exact(&query),
@@ -301,6 +309,11 @@ mod tests {
                 "WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x",
                 "DELETE",
             ),
+            (
+                "SELECT * FROM t WHERE a = 1 FOR UPDATE",
+                "SELECT FOR UPDATE",
+            ),
+            ("SELECT * FROM t FOR SHARE OF t NOWAIT", "SELECT FOR SHARE"),
         ] {
             let err = error_of(sql);
             assert_eq!(err.code, sqlstate::READ_ONLY_SQL_TRANSACTION, "{sql}");

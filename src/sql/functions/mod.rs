@@ -51,6 +51,21 @@ pub(crate) fn user_error(message: impl Into<String>) -> rusqlite::Error {
     rusqlite::Error::UserFunctionError(message.into().into())
 }
 
+/// The longest text a function builds: SQLite's own limit on a value
+/// (`SQLITE_MAX_LENGTH`), a little under Postgres's 1 GB.
+pub(crate) const MAX_TEXT_BYTES: u128 = 1_000_000_000;
+
+/// Refuses to build a text of `bytes` bytes when over [`MAX_TEXT_BYTES`]:
+/// `lpad('x', 9223372036854775807)` would abort the process (a failed
+/// allocation is not a panic that SQLite's callback can catch).
+pub(crate) fn check_length(bytes: u128) -> rusqlite::Result<()> {
+    if bytes > MAX_TEXT_BYTES {
+        Err(user_error("requested length too large"))
+    } else {
+        Ok(())
+    }
+}
+
 /// A value out of range (SQLSTATE 22003 / 22008 / 22012 by wording).
 pub(crate) fn range_error(message: impl Into<String>) -> rusqlite::Error {
     user_error(message)
@@ -131,5 +146,31 @@ mod tests {
             .query_row("SELECT format_type('25', -1)", [], |r| r.get(0))
             .unwrap();
         assert_eq!(name, "text");
+    }
+
+    /// A huge length is refused before anything is allocated: a failed
+    /// allocation would abort the whole server.
+    #[test]
+    fn huge_texts_are_refused_not_allocated() {
+        let conn = Connection::open_in_memory().unwrap();
+        register(&conn).unwrap();
+        for sql in [
+            "SELECT lpad('x', 9223372036854775807)",
+            "SELECT rpad('x', 2000000000, 'ü')",
+            "SELECT repeat('ab', 9223372036854775807)",
+        ] {
+            let err = conn
+                .query_row(sql, [], |r| r.get::<_, String>(0))
+                .unwrap_err();
+            let err = crate::exec::from_sqlite(&err);
+            assert_eq!(err.code, "54000", "{sql}");
+            assert_eq!(err.message, "requested length too large", "{sql}");
+        }
+        let small: String = conn
+            .query_row("SELECT lpad('x', 3, 'ab') || repeat('c', 2)", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(small, "abxcc");
     }
 }

@@ -8,7 +8,7 @@ use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::Value;
 
-use super::{arg, int_arg, text_of};
+use super::{arg, check_length, int_arg, text_of};
 
 pub fn split_part(text: &str, delimiter: &str, n: i64) -> String {
     if delimiter.is_empty() {
@@ -130,7 +130,11 @@ pub(super) fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Res
                     Some(" ".into())
                 };
                 Ok(match (text_of(arg(ctx, 0)), int_arg(ctx, 1), fill) {
-                    (Some(t), Some(n), Some(f)) => Some(pad(&t, n, &f, on_left)),
+                    (Some(t), Some(n), Some(f)) => {
+                        let widest = f.chars().map(char::len_utf8).max().unwrap_or(1);
+                        check_length(n.max(0) as u128 * widest as u128)?;
+                        Some(pad(&t, n, &f, on_left))
+                    }
                     _ => None,
                 })
             })?;
@@ -141,7 +145,10 @@ pub(super) fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Res
     })?;
     conn.create_scalar_function("repeat", 2, flags, |ctx| {
         Ok(match (text_of(arg(ctx, 0)), int_arg(ctx, 1)) {
-            (Some(t), Some(n)) => Some(t.repeat(n.max(0) as usize)),
+            (Some(t), Some(n)) => {
+                check_length(t.len() as u128 * n.max(0) as u128)?;
+                Some(t.repeat(n.max(0) as usize))
+            }
             _ => None,
         })
     })?;

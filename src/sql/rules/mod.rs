@@ -57,6 +57,7 @@ fn visit(mut query: Query) -> PgResult<(String, usize)> {
     if let Some(err) = rules.error {
         return Err(err);
     }
+    literals::print_strings_exactly(&mut query);
     Ok((query.to_string(), rules.param_count))
 }
 
