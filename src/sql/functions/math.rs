@@ -55,34 +55,33 @@ fn to_number(value: Value, type_name: &str) -> rusqlite::Result<Value> {
 /// a zero divisor raises 22012 (SQLite answers NULL) and
 /// `-9223372036854775808 / -1` overflows (22003).
 fn divide(a: Value, b: Value) -> rusqlite::Result<Value> {
-    Ok(match (operand(a), operand(b)) {
-        (Some(Value::Integer(_)), Some(Value::Integer(0))) => {
-            return Err(range_error("division by zero"));
-        }
-        (Some(Value::Integer(x)), Some(Value::Integer(y))) => Value::Integer(
-            x.checked_div(y)
-                .ok_or_else(|| range_error("bigint out of range"))?,
-        ),
-        (Some(x), Some(y)) => match (number(&x), number(&y)) {
-            (_, Some(0.0)) => return Err(range_error("division by zero")),
-            (Some(x), Some(y)) => Value::Real(x / y),
-            _ => Value::Null,
-        },
-        _ => Value::Null,
-    })
+    by_divisor(a, b, i64::checked_div, |x, y| x / y)
 }
 
 /// `a % b` and `mod(a, b)`: the remainder with the dividend's sign; a zero
 /// divisor raises 22012.
 fn remainder(a: Value, b: Value) -> rusqlite::Result<Value> {
+    by_divisor(a, b, |x, y| Some(x.wrapping_rem(y)), |x, y| x % y)
+}
+
+/// An operation by a divisor: `int` on two integers (`None`: out of
+/// range), `float` otherwise; a zero divisor is an error, a NULL or
+/// non-number operand makes NULL.
+fn by_divisor(
+    a: Value,
+    b: Value,
+    int: fn(i64, i64) -> Option<i64>,
+    float: fn(f64, f64) -> f64,
+) -> rusqlite::Result<Value> {
+    let zero = || Err(range_error("division by zero"));
     Ok(match (operand(a), operand(b)) {
-        (Some(Value::Integer(_)), Some(Value::Integer(0))) => {
-            return Err(range_error("division by zero"));
+        (Some(Value::Integer(_)), Some(Value::Integer(0))) => return zero(),
+        (Some(Value::Integer(x)), Some(Value::Integer(y))) => {
+            Value::Integer(int(x, y).ok_or_else(|| range_error("bigint out of range"))?)
         }
-        (Some(Value::Integer(x)), Some(Value::Integer(y))) => Value::Integer(x.wrapping_rem(y)),
         (Some(x), Some(y)) => match (number(&x), number(&y)) {
-            (_, Some(0.0)) => return Err(range_error("division by zero")),
-            (Some(x), Some(y)) => Value::Real(x % y),
+            (_, Some(0.0)) => return zero(),
+            (Some(x), Some(y)) => Value::Real(float(x, y)),
             _ => Value::Null,
         },
         _ => Value::Null,
